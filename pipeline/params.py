@@ -1,0 +1,54 @@
+"""Every number of the method (PIPELINE.md) as a campaign parameter, with the paper's value as
+its default. The Campaign model takes its field defaults from here, and the stage cores take a
+CampaignParams, so the two can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CampaignParams:
+    # Stage 1: potential labels.
+    ensemble: str = "paper10"
+    top_k: int = 5
+    # Stage 2: CONTAINS grids.
+    grid_size: int = 48
+    min_controls: int = 5
+    contains_assignments: int = 9
+    contains_reward: Decimal = Decimal("0.20")
+    # CONTAINS quality control.
+    qc_worker_control_rate: float = 0.2  # a grid where the worker found fewer controls is bad...
+    qc_worker_bad_grid_share: float = 0.5  # ...and a worker with this share of bad grids is dropped
+    qc_grid_control_rate: float = 0.4  # a single grid answer below this is dropped
+    # Stage 3: candidate labels.
+    candidate_sf_threshold: float = 0.5
+    candidate_wordnet_distance: int = 5
+    candidate_min: int = 5
+    candidate_max: int = 6
+    candidate_dataset_sf_floor: float = 0.125  # dataset label sf <= this forces truncation
+    # Stage 4: inclusion.
+    easy_min_answers: int = 6
+    easy_ratio: float = 2.0
+    # Stage 5: CLASSIFY.
+    classify_assignments: int = 9
+    classify_reward: Decimal = Decimal("0.08")
+    classify_qc_worker_flagged_share: float = 1 / 3
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_object(cls, obj: Any) -> CampaignParams:
+        """Read the parameters off anything that carries them as attributes (a Campaign)."""
+        return cls(**{name: getattr(obj, name) for name in cls.field_names()})
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON values, to store beside a stage's output."""
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+PAPER = CampaignParams()
