@@ -1,0 +1,55 @@
+"""Stage 1 model ensemble: registry, weights, preprocessing, batched inference, potential labels.
+
+No Django in here: the Django side loads models with ``load_models``, feeds (image_key,
+source) pairs and a ``read_bytes`` function to ``iter_predictions``, and stores each batch.
+Names are exported lazily so that importing ``models_zoo.potential`` (plain Python) does not
+import torch and timm.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "DEFAULT_ENSEMBLE": "registry",
+    "UnknownEnsembleError": "registry",
+    "UnknownModelError": "registry",
+    "ensemble_models": "registry",
+    "known_ensembles": "registry",
+    "register_ensemble": "registry",
+    "register_ensembles": "registry",
+    "resolve_models": "registry",
+    "WEIGHTS_DIR_ENV": "weights",
+    "MissingWeightsError": "weights",
+    "WeightsSource": "weights",
+    "create_model": "weights",
+    "expected_weights_file": "weights",
+    "resolve_weights": "weights",
+    "PreprocessGroup": "preprocess",
+    "PreprocessSpec": "preprocess",
+    "group_by_preprocessing": "preprocess",
+    "BatchResult": "inference",
+    "ImageFailure": "inference",
+    "LoadedModel": "inference",
+    "Prediction": "inference",
+    "WorkItem": "inference",
+    "decode_image": "inference",
+    "iter_predictions": "inference",
+    "load_models": "inference",
+    "plan_work": "inference",
+    "read_local_file": "inference",
+    "run_predictions": "inference",
+    "model_counts": "potential",
+    "potential_labels": "potential",
+    "potential_labels_with_counts": "potential",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
