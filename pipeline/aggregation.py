@@ -106,10 +106,12 @@ def first_mode(values: Iterable[T]) -> T:
 
 
 def num_objects(responses: Sequence[Response]) -> int:
+    """Most frequent number of labels selected per answer."""
     return first_mode(len(r.selected) for r in responses)
 
 
 def main_label(responses: Sequence[Response]) -> int:
+    """Most frequent main-object label."""
     return first_mode(r.main for r in responses)
 
 
@@ -259,7 +261,8 @@ def max_k_cut(weights: Sequence[Sequence[int]], k: int) -> tuple[int, ...]:
     """Group of each label (a restricted-growth string) in a k-partition of maximum cut.
 
     Among optimal partitions, the lexicographically smallest string is returned (see the
-    module docstring for why); past the node budget, the best partition found.
+    module docstring for why); past the work budget, the best partition found, which is
+    never worse than the greedy + local-search one the search starts from.
     """
     n = len(weights)
     if not 1 <= k <= n:
@@ -269,11 +272,7 @@ def max_k_cut(weights: Sequence[Sequence[int]], k: int) -> tuple[int, ...]:
     if k == n:
         return tuple(range(n))
     incumbent = _canonical(_local_search(weights, _greedy_groups(weights, k), k))
-    search = _Search(weights, k, incumbent)
-    found = search.run()
-    if internal_weight(weights, found) > internal_weight(weights, incumbent):
-        return incumbent
-    return found
+    return _Search(weights, k, incumbent).run()
 
 
 def partition(responses: Sequence[Response], k: int) -> list[list[int]]:
