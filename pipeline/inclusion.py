@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from pipeline.params import PAPER, CampaignParams
 
@@ -110,14 +111,16 @@ def _validate(image: ImageVotes) -> None:
 
 def _rival(image: ImageVotes, min_answers: int) -> int | None:
     """The strongest other label seen by enough workers (highest frequency, then label id)."""
-    best: tuple[Fraction, int] | None = None
+    best: int | None = None
+    best_votes = Votes(0, 1)
     for label, votes in image.votes.items():
         if label == image.dataset_label or votes.answers < min_answers:
             continue
-        key = (-Fraction(votes.selected, votes.answers), label)
-        if best is None or key < best:
-            best = key
-    return best[1] if best else None
+        # votes beat best_votes on frequency (cross-multiplied), or tie it with a smaller id
+        lead = votes.selected * best_votes.answers - best_votes.selected * votes.answers
+        if best is None or lead > 0 or (lead == 0 and label < best):
+            best, best_votes = label, votes
+    return best
 
 
 def _category(dataset: Votes, rival: Votes | None, params: CampaignParams) -> str:
@@ -130,8 +133,13 @@ def _category(dataset: Votes, rival: Votes | None, params: CampaignParams) -> st
     return FOLLOW_UP
 
 
+@lru_cache(maxsize=16)
+def _exact(ratio: float) -> Fraction:
+    return Fraction(ratio).limit_denominator(10_000)
+
+
 def _more_than(dataset: Votes, rival: Votes, ratio: float) -> bool:
     """dataset frequency > ratio * rival frequency, in integers."""
-    r = Fraction(ratio).limit_denominator(10_000)
+    r = _exact(ratio)
     left = dataset.selected * rival.answers * r.denominator
     return left > r.numerator * rival.selected * dataset.answers
