@@ -5,7 +5,9 @@ loader) every image is read from storage, decoded and resized ten times, and for
 models that CPU work, not the model, sets the pace. Here a torch DataLoader's workers read
 each image once (``read_bytes``, so the caller decides where bytes come from: a local path,
 Django storage, S3), decode it with PIL, and apply each preprocessing group's geometry
-transform (see ``preprocess``); every model of a group consumes that group's tensor.
+transform (see ``preprocess``); every model of a group consumes that group's tensor. On the
+CPU the workers also normalise (one tensor per distinct mean/std: a ``Feed``), so the main
+process only runs models; on CUDA they send uint8 and the device normalises.
 
 On the model side: ``torch.inference_mode``, channels_last, and on CUDA bf16 autocast with
 pinned memory and non-blocking copies. Softmax and top-k are computed in float32.
@@ -30,7 +32,13 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from .preprocess import PreprocessGroup, PreprocessSpec, group_by_preprocessing, normalize
+from .preprocess import (
+    Feed,
+    PreprocessSpec,
+    group_by_preprocessing,
+    normalize,
+    plan_feeds,
+)
 from .registry import resolve_models
 from .weights import WeightsSource, create_model
 
@@ -46,9 +54,13 @@ def read_local_file(source: str | os.PathLike[str]) -> bytes:
 
 
 def decode_image(data: bytes) -> Image.Image:
-    """Decode image bytes to an RGB PIL image (fully loaded, so truncation fails here)."""
+    """Decode image bytes to an RGB PIL image (fully loaded, so truncation fails here).
+
+    Most JPEGs are RGB already; those are returned as decoded, without a converting copy.
+    """
     with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGB")
+        image.load()
+        return image if image.mode == "RGB" else image.convert("RGB")
 
 
 @dataclass(frozen=True)
@@ -152,17 +164,19 @@ def plan_work(
 
 
 class _DecodeDataset(Dataset):
-    """Reads and decodes each image once and returns one uint8 tensor per needed group."""
+    """Reads and decodes each image once and returns one tensor per feed it needs."""
 
     def __init__(
         self,
-        needed_groups: list[tuple[int, ...]],
+        needed_feeds: list[tuple[int, ...]],
         sources: list[Any],
+        feeds: list[Feed],
         transforms: list[Callable[[Image.Image], torch.Tensor]],
         read_bytes: ReadBytes,
     ) -> None:
-        self.needed_groups = needed_groups
+        self.needed_feeds = needed_feeds
         self.sources = sources
+        self.feeds = feeds
         self.transforms = transforms
         self.read_bytes = read_bytes
 
@@ -172,37 +186,63 @@ class _DecodeDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[int, dict[int, torch.Tensor], str | None]:
         try:
             image = decode_image(self.read_bytes(self.sources[index]))
-            tensors = {g: self.transforms[g](image) for g in self.needed_groups[index]}
+            tensors = self._feed_tensors(image, self.needed_feeds[index])
         except Exception as exc:  # any bad image is reported, never fatal
             return index, {}, f"{type(exc).__name__}: {exc}"
         return index, tensors, None
 
+    def _feed_tensors(self, image: Image.Image, needed: tuple[int, ...]) -> dict[int, torch.Tensor]:
+        resized: dict[int, torch.Tensor] = {}
+        out = {}
+        for f in needed:
+            feed = self.feeds[f]
+            if feed.group not in resized:
+                resized[feed.group] = self.transforms[feed.group](image)
+            pixels = resized[feed.group]
+            if feed.norm is not None:
+                pixels = normalize(pixels.unsqueeze(0), feed.norm, channels_last=False)[0]
+            out[f] = pixels
+        return out
+
 
 @dataclass
 class _Batch:
-    """Collated batch: per group a stacked uint8 tensor and the plan rows it holds."""
+    """Collated batch: per feed a stacked tensor and the plan rows it holds."""
 
-    groups: dict[int, tuple[torch.Tensor, list[int]]]
+    feeds: dict[int, tuple[torch.Tensor, list[int]]]
     errors: list[tuple[int, str]]
     size: int
 
     def pin_memory(self) -> _Batch:
-        pinned = {g: (t.pin_memory(), rows) for g, (t, rows) in self.groups.items()}
+        pinned = {f: (t.pin_memory(), rows) for f, (t, rows) in self.feeds.items()}
         return _Batch(pinned, self.errors, self.size)
 
 
-def _collate(samples: list[tuple[int, dict[int, torch.Tensor], str | None]]) -> _Batch:
-    tensors: dict[int, list[torch.Tensor]] = {}
-    rows: dict[int, list[int]] = {}
-    errors = []
-    for index, by_group, error in samples:
-        if error is not None:
-            errors.append((index, error))
-        for g, tensor in by_group.items():
-            tensors.setdefault(g, []).append(tensor)
-            rows.setdefault(g, []).append(index)
-    groups = {g: (torch.stack(ts), rows[g]) for g, ts in tensors.items()}
-    return _Batch(groups, errors, len(samples))
+class _Collate:
+    """Stacks each feed; float feeds are laid out channels_last here, in the worker."""
+
+    def __init__(self, channels_last: bool) -> None:
+        self.channels_last = channels_last
+
+    def __call__(self, samples: list[tuple[int, dict[int, torch.Tensor], str | None]]) -> _Batch:
+        tensors: dict[int, list[torch.Tensor]] = {}
+        rows: dict[int, list[int]] = {}
+        errors = []
+        for index, by_feed, error in samples:
+            if error is not None:
+                errors.append((index, error))
+            for f, tensor in by_feed.items():
+                tensors.setdefault(f, []).append(tensor)
+                rows.setdefault(f, []).append(index)
+        return _Batch(
+            {f: (self._stack(ts), rows[f]) for f, ts in tensors.items()}, errors, len(samples)
+        )
+
+    def _stack(self, tensors: list[torch.Tensor]) -> torch.Tensor:
+        batch = torch.stack(tensors)
+        if self.channels_last and batch.is_floating_point():
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
 
 
 class _Runner:
@@ -211,18 +251,19 @@ class _Runner:
     def __init__(
         self,
         models: Sequence[LoadedModel],
-        groups: list[PreprocessGroup],
+        feeds: list[Feed],
         plan: list[WorkItem],
         top_k: int,
         bf16: bool,
         channels_last: bool,
     ) -> None:
         self.models = models
+        self.feeds = feeds
         self.plan = plan
         self.top_k = top_k
         self.channels_last = channels_last
         index = {m.name: i for i, m in enumerate(models)}
-        self.members = [[index[name] for name in g.model_names] for g in groups]
+        self.members = [[index[name] for name in feed.model_names] for feed in feeds]
         self.device = _model_device(models[0].module)
         self.non_blocking = self.device.type == "cuda"
         self.autocast = (
@@ -232,36 +273,39 @@ class _Runner:
     def run(self, batch: _Batch) -> BatchResult:
         found: dict[tuple[int, int], Prediction] = {}
         with torch.inference_mode():
-            for g, (tensor, rows) in batch.groups.items():
-                found.update(self._run_group(g, tensor, rows))
+            for f, (tensor, rows) in batch.feeds.items():
+                found.update(self._run_feed(f, tensor, rows))
         failures = [ImageFailure(self.plan[i].key, error) for i, error in batch.errors]
         ordered = [found[k] for k in sorted(found)]
         return BatchResult(ordered, failures, batch.size)
 
-    def _run_group(
-        self, g: int, tensor: torch.Tensor, rows: list[int]
+    def _run_feed(
+        self, f: int, tensor: torch.Tensor, rows: list[int]
     ) -> dict[tuple[int, int], Prediction]:
         images = tensor.to(self.device, non_blocking=self.non_blocking)
         normalised: dict[Any, torch.Tensor] = {}
         out = {}
-        for m in self.members[g]:
+        for m in self.members[f]:
             picked = [r for r, i in enumerate(rows) if m in self.plan[i].models]
             if not picked:
                 continue
-            spec = self.models[m].spec
-            if spec.norm_key not in normalised:
-                normalised[spec.norm_key] = normalize(
-                    images, spec, channels_last=self.channels_last
-                )
-            x = normalised[spec.norm_key]
+            x = self._input(images, self.models[m].spec, normalised)
             if len(picked) < len(rows):
                 x = x[torch.tensor(picked, device=x.device)]
             plan_rows = [rows[r] for r in picked]
-            for row, pred in zip(
-                plan_rows, self._predict(self.models[m], x, plan_rows), strict=True
-            ):
-                out[(row, m)] = pred
+            predictions = self._predict(self.models[m], x, plan_rows)
+            out.update({(row, m): p for row, p in zip(plan_rows, predictions, strict=True)})
         return out
+
+    def _input(
+        self, images: torch.Tensor, spec: PreprocessSpec, cache: dict[Any, torch.Tensor]
+    ) -> torch.Tensor:
+        """The model's input: normalised by the workers already, or here once per mean/std."""
+        if images.is_floating_point():
+            return images
+        if spec.norm_key not in cache:
+            cache[spec.norm_key] = normalize(images, spec, channels_last=self.channels_last)
+        return cache[spec.norm_key]
 
     def _predict(self, model: LoadedModel, x: torch.Tensor, rows: list[int]) -> list[Prediction]:
         with self.autocast:
@@ -292,13 +336,15 @@ def iter_predictions(
     done: Collection[tuple[ImageKey, str]] = (),
     bf16: bool | None = None,
     channels_last: bool = True,
+    normalize_in_workers: bool | None = None,
 ) -> Iterator[BatchResult]:
     """Yield one ``BatchResult`` per batch of images still to do.
 
     ``items`` are (image_key, source) pairs; ``read_bytes(source)`` must be a picklable
-    module-level function when ``num_workers > 0``. ``bf16`` defaults to True on CUDA.
-    Len of ``plan_work(items, [m.name for m in models], done)`` is the number of images
-    the batches will count in total (for a progress bar).
+    module-level function when ``num_workers > 0``. ``bf16`` defaults to True on CUDA;
+    ``normalize_in_workers`` to True on the CPU (see ``preprocess``). The length of
+    ``plan_work(items, [m.name for m in models], done)`` is the number of images the
+    batches will count in total (for a progress bar).
     """
     if not models:
         raise ValueError("No models to run.")
@@ -306,11 +352,20 @@ def iter_predictions(
     plan = plan_work(items, [m.name for m in models], done)
     if not plan:
         return
-    groups = group_by_preprocessing({m.name: m.spec for m in models})
     device = _model_device(models[0].module)
+    in_workers = device.type == "cpu" if normalize_in_workers is None else normalize_in_workers
+    feeds, transforms = _plan_feeds(models, in_workers)
     use_bf16 = device.type == "cuda" if bf16 is None else bf16
-    runner = _Runner(models, groups, plan, top_k, use_bf16, channels_last)
-    loader = _make_loader(plan, models, groups, read_bytes, batch_size, num_workers, device)
+    runner = _Runner(models, feeds, plan, top_k, use_bf16, channels_last)
+    dataset = _dataset(plan, models, feeds, transforms, read_bytes)
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=_Collate(channels_last),
+        pin_memory=device.type == "cuda",
+    )
     for batch in loader:
         yield runner.run(batch)
 
@@ -327,28 +382,25 @@ def run_predictions(
     return total
 
 
-def _make_loader(
+def _plan_feeds(
+    models: Sequence[LoadedModel], normalize_in_workers: bool
+) -> tuple[list[Feed], list[Callable[[Image.Image], torch.Tensor]]]:
+    specs = {m.name: m.spec for m in models}
+    groups = group_by_preprocessing(specs)
+    feeds = plan_feeds(groups, specs, normalize_in_workers=normalize_in_workers)
+    return feeds, [group.transform() for group in groups]
+
+
+def _dataset(
     plan: list[WorkItem],
     models: Sequence[LoadedModel],
-    groups: list[PreprocessGroup],
+    feeds: list[Feed],
+    transforms: list[Callable[[Image.Image], torch.Tensor]],
     read_bytes: ReadBytes,
-    batch_size: int,
-    num_workers: int,
-    device: torch.device,
-) -> DataLoader:
-    group_of = {name: g for g, group in enumerate(groups) for name in group.model_names}
-    needed = [tuple(sorted({group_of[models[m].name] for m in w.models})) for w in plan]
-    dataset = _DecodeDataset(
-        needed, [w.source for w in plan], [g.transform() for g in groups], read_bytes
-    )
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=False,
-        num_workers=num_workers,
-        collate_fn=_collate,
-        pin_memory=device.type == "cuda",
-    )
+) -> _DecodeDataset:
+    feed_of = {name: f for f, feed in enumerate(feeds) for name in feed.model_names}
+    needed = [tuple(sorted({feed_of[models[m].name] for m in w.models})) for w in plan]
+    return _DecodeDataset(needed, [w.source for w in plan], feeds, transforms, read_bytes)
 
 
 def _check_top_k(models: Sequence[LoadedModel], top_k: int) -> None:

@@ -12,9 +12,11 @@ timm's own GPU "prefetcher" loader:
 
 * geometry (resize, crop) runs in the DataLoader workers and yields a uint8 tensor; models
   whose geometry is equal form one ``PreprocessGroup`` and share that tensor;
-* normalisation (``x / 255``, minus mean, divided by std) runs on the model's device, once
-  per distinct (mean, std) within a group per batch. It computes exactly what timm's
-  ``ToTensor`` + ``Normalize`` compute, and moves four times fewer bytes from the workers.
+* normalisation (``x / 255``, minus mean, divided by std) runs where it is cheapest, once
+  per distinct (mean, std) within a group: on an accelerator, on the device (the workers
+  send uint8, four times fewer bytes to copy); on the CPU, in the workers, in parallel with
+  the models. Either way it computes exactly what timm's ``ToTensor`` + ``Normalize`` do.
+  A ``Feed`` is one tensor the workers produce per image.
 
 Models with fully identical configs therefore share both the uint8 tensor and the normalised
 one. ``crop_mode="border"`` pads with the mean colour, so there the mean is part of the
@@ -23,7 +25,7 @@ geometry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +104,38 @@ class PreprocessGroup:
 
     def transform(self) -> Transform:
         return self.spec.geometry_transform()
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One tensor the loader workers produce per image, and the models that consume it.
+
+    ``norm`` is None for a uint8 feed (the device normalises), or the spec whose mean and
+    std the workers apply (float feed, shared by models with identical preprocessing).
+    """
+
+    group: int
+    norm: PreprocessSpec | None
+    model_names: tuple[str, ...]
+
+
+def plan_feeds(
+    groups: Sequence[PreprocessGroup],
+    specs: Mapping[str, PreprocessSpec],
+    *,
+    normalize_in_workers: bool,
+) -> list[Feed]:
+    """The tensors to produce per image: one per group, or one per (group, mean/std)."""
+    if not normalize_in_workers:
+        return [Feed(g, None, group.model_names) for g, group in enumerate(groups)]
+    feeds = []
+    for g, group in enumerate(groups):
+        by_norm: dict[Any, list[str]] = {}
+        for name in group.model_names:
+            by_norm.setdefault(specs[name].norm_key, []).append(name)
+        for names in by_norm.values():
+            feeds.append(Feed(g, specs[names[0]], tuple(names)))
+    return feeds
 
 
 def group_by_preprocessing(specs: Mapping[str, PreprocessSpec]) -> list[PreprocessGroup]:

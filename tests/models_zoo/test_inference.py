@@ -178,3 +178,17 @@ def test_prediction_as_dict_is_json_ready(
     assert data["image_key"] == image_items[0][0]
     assert isinstance(data["indices"], list) and isinstance(data["probabilities"], list)
     assert data["random_weights"] is True and data["weights"] == "random"
+
+
+def test_normalising_in_workers_or_on_device_gives_the_same_predictions(
+    image_items: list[tuple[str, str]], tiny_models: list[LoadedModel]
+) -> None:
+    runs = [
+        run_predictions(image_items, tiny_models, num_workers=0, normalize_in_workers=flag)
+        for flag in (True, False)
+    ]
+    in_workers, on_device = (_by_pair(r.predictions) for r in runs)
+    assert in_workers.keys() == on_device.keys()
+    for pair, prediction in in_workers.items():
+        assert prediction.indices == on_device[pair].indices
+        assert prediction.probabilities == pytest.approx(on_device[pair].probabilities)

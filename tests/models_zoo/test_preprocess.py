@@ -10,7 +10,7 @@ from timm.data import create_transform, resolve_model_data_config
 from torchvision import transforms as T
 
 from models_zoo.inference import LoadedModel, decode_image, read_local_file
-from models_zoo.preprocess import PreprocessSpec, group_by_preprocessing, normalize
+from models_zoo.preprocess import PreprocessSpec, group_by_preprocessing, normalize, plan_feeds
 
 
 def _steps(transform: T.Compose, kind: type) -> list:
@@ -92,3 +92,19 @@ def test_decode_converts_to_rgb(image_items: list[tuple[str, str]]) -> None:
     assert {"RGB", "RGBA", "L"} <= modes
     for _, path in image_items:
         assert decode_image(read_local_file(path)).mode == "RGB"
+
+
+def test_feeds_share_tensors_between_identical_configs(tiny_models: list[LoadedModel]) -> None:
+    specs = {m.name: m.spec for m in tiny_models}
+    groups = group_by_preprocessing(specs)
+    on_device = plan_feeds(groups, specs, normalize_in_workers=False)
+    assert [(f.group, f.norm, f.model_names) for f in on_device] == [(0, None, tuple(specs))]
+    in_workers = plan_feeds(groups, specs, normalize_in_workers=True)
+    assert [f.model_names for f in in_workers] == [
+        ("test_vit.r160_in1k", "test_convnext.r160_in1k"),
+        ("test_efficientnet.r160_in1k",),
+    ]
+    assert [f.norm for f in in_workers] == [
+        specs["test_vit.r160_in1k"],
+        specs["test_efficientnet.r160_in1k"],
+    ]
