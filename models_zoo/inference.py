@@ -219,7 +219,12 @@ class _Batch:
 
 
 class _Collate:
-    """Stacks each feed; float feeds are laid out channels_last here, in the worker."""
+    """Stacks each feed into one batch tensor, channels_last when asked.
+
+    Per-image tensors from ``pil_to_tensor`` are CHW views of HWC memory, so copying them
+    into a channels_last batch is a plain copy; ``torch.stack`` followed by a layout change
+    would permute every pixel twice.
+    """
 
     def __init__(self, channels_last: bool) -> None:
         self.channels_last = channels_last
@@ -234,14 +239,15 @@ class _Collate:
             for f, tensor in by_feed.items():
                 tensors.setdefault(f, []).append(tensor)
                 rows.setdefault(f, []).append(index)
-        return _Batch(
-            {f: (self._stack(ts), rows[f]) for f, ts in tensors.items()}, errors, len(samples)
-        )
+        stacked = {f: (self._stack(ts), rows[f]) for f, ts in tensors.items()}
+        return _Batch(stacked, errors, len(samples))
 
     def _stack(self, tensors: list[torch.Tensor]) -> torch.Tensor:
-        batch = torch.stack(tensors)
-        if self.channels_last and batch.is_floating_point():
-            batch = batch.contiguous(memory_format=torch.channels_last)
+        layout = torch.channels_last if self.channels_last else torch.contiguous_format
+        first = tensors[0]
+        batch = torch.empty((len(tensors), *first.shape), dtype=first.dtype, memory_format=layout)
+        for row, tensor in enumerate(tensors):
+            batch[row].copy_(tensor)
         return batch
 
 
