@@ -40,3 +40,10 @@ def test_counts_per_label() -> None:
 def test_mean_potential_count() -> None:
     assert mean_potential_count([[1, 2], [1, 2, 3, 4]]) == 3.0
     assert mean_potential_count([]) == 0.0
+
+
+def test_package_exports_resolve_lazily() -> None:
+    import models_zoo
+
+    for name in models_zoo.__all__:
+        assert getattr(models_zoo, name) is not None, name
