@@ -120,6 +120,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("FINELABEL_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
@@ -131,13 +132,15 @@ AWS_QUERYSTRING_EXPIRE = int(os.environ.get("FINELABEL_IMAGE_URL_MAX_AGE", 6 * 3
 AWS_DEFAULT_ACL = None
 AWS_S3_FILE_OVERWRITE = True
 STORAGES = {
-    "default": {
-        "BACKEND": (
-            "storages.backends.s3.S3Storage"
-            if AWS_STORAGE_BUCKET_NAME
-            else "django.core.files.storage.FileSystemStorage"
-        ),
-    },
+    "default": (
+        {"BACKEND": "storages.backends.s3.S3Storage"}
+        if AWS_STORAGE_BUCKET_NAME
+        else {
+            # Keys are content-derived: saving the same key again must replace, not rename.
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"allow_overwrite": True},
+        }
+    ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -188,3 +191,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Serve static files straight from the apps and static/ (no collectstatic step needed).
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,34 @@
+"""Shared fixtures. Tests run against PostgreSQL (DATABASE_URL, set by `make test`)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from annotation.wordnet_data import DEBIAN_WORDNET, REQUIRED
+
+
+def wordnet_available() -> bool:
+    return all((DEBIAN_WORDNET / name).exists() for name in REQUIRED)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="session")
+def catalogue_db(django_db_setup, django_db_blocker):
+    """The full catalogue, WordNet hierarchy included, loaded once for the session."""
+    with django_db_blocker.unblock():
+        call_command("load_imagenet_classes", verbosity=0)
+
+
+@pytest.fixture
+def catalogue(catalogue_db, db):
+    from annotation.models import LabelClass
+
+    if not LabelClass.objects.exists():  # a transactional test before this one flushed it
+        call_command("load_imagenet_classes", verbosity=0)
+    return {c.wnid: c for c in LabelClass.objects.all()}

@@ -1,0 +1,45 @@
+"""The data model of the whole pipeline, one module per part of it."""
+
+from .campaigns import Campaign, StageRun
+from .catalogue import LabelClass, Superclass
+from .classify import ClassifyAnswer, ClassifyAnswerLabel, ClassifyOption, ClassifyTask
+from .contains import (
+    ContainsAnswer,
+    ContainsGrid,
+    ContainsSelection,
+    GridItem,
+    QcStatus,
+    SelectionFrequency,
+)
+from .crowd import Assignment, Worker
+from .images import Dataset, Image
+from .predictions import ModelPrediction, PotentialLabel
+from .results import CandidateLabel, ImageInclusion, ImageLabels, ImageObject, ImageObjectLabel
+
+__all__ = [
+    "Assignment",
+    "Campaign",
+    "CandidateLabel",
+    "ClassifyAnswer",
+    "ClassifyAnswerLabel",
+    "ClassifyOption",
+    "ClassifyTask",
+    "ContainsAnswer",
+    "ContainsGrid",
+    "ContainsSelection",
+    "Dataset",
+    "GridItem",
+    "Image",
+    "ImageInclusion",
+    "ImageLabels",
+    "ImageObject",
+    "ImageObjectLabel",
+    "LabelClass",
+    "ModelPrediction",
+    "PotentialLabel",
+    "QcStatus",
+    "SelectionFrequency",
+    "StageRun",
+    "Superclass",
+    "Worker",
+]

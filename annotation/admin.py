@@ -1,0 +1,316 @@
+"""The researcher's admin: every table of the pipeline with lists, filters and search."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
+
+from . import models as m
+from .images_access import thumbnail_url
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Superclass)
+class SuperclassAdmin(admin.ModelAdmin):
+    list_display = ["name", "class_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_classes=Count("classes"))
+
+    @admin.display(ordering="_classes", description="classes")
+    def class_count(self, obj) -> int:
+        return obj._classes
+
+
+@admin.register(m.LabelClass)
+class LabelClassAdmin(admin.ModelAdmin):
+    list_display = ["index", "wnid", "name", "superclass", "wikipedia"]
+    list_filter = ["superclass"]
+    search_fields = ["=index", "wnid", "name", "synonyms", "gloss"]
+    list_select_related = ["superclass"]
+    readonly_fields = ["hypernym_path", "hypernym_distances"]
+
+    @admin.display(description="Wikipedia")
+    def wikipedia(self, obj) -> str:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">link</a>', obj.wikipedia_url
+        )
+
+
+@admin.register(m.Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "image_count", "created_at"]
+    search_fields = ["name", "description"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_images=Count("images"))
+
+    @admin.display(ordering="_images", description="images")
+    def image_count(self, obj) -> int:
+        return obj._images
+
+
+@admin.register(m.Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "thumb", "dataset", "label", "width", "height", "imported_at"]
+    list_filter = ["dataset", "label__superclass"]
+    search_fields = ["public_id", "source", "sha256", "label__name", "label__wnid"]
+    list_select_related = ["dataset", "label"]
+    raw_id_fields = ["label"]
+    readonly_fields = [
+        "public_id",
+        "thumb",
+        "storage_key",
+        "thumbnail_key",
+        "sha256",
+        "width",
+        "height",
+        "file_size",
+    ]
+
+    @admin.display(description="image")
+    def thumb(self, obj) -> str:
+        return format_html('<img src="{}" style="max-height:64px">', thumbnail_url(obj))
+
+
+class StageRunInline(ReadOnlyInline):
+    model = m.StageRun
+    fields = ["stage", "status", "done", "total", "started_at", "finished_at", "message"]
+    readonly_fields = fields
+
+
+@admin.register(m.Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "dataset", "state", "ensemble", "created_at"]
+    list_filter = ["state", "dataset"]
+    search_fields = ["name"]
+    inlines = [StageRunInline]
+    fieldsets = [
+        (None, {"fields": ["name", "dataset", "state", "seed"]}),
+        ("Potential labels", {"fields": ["ensemble", "top_k"]}),
+        (
+            "CONTAINS",
+            {
+                "fields": [
+                    "grid_size",
+                    "min_controls",
+                    "contains_assignments",
+                    "contains_reward",
+                    "qc_worker_control_rate",
+                    "qc_worker_bad_grid_share",
+                    "qc_grid_control_rate",
+                ]
+            },
+        ),
+        (
+            "Candidates and inclusion",
+            {
+                "fields": [
+                    "candidate_sf_threshold",
+                    "candidate_wordnet_distance",
+                    "candidate_min",
+                    "candidate_max",
+                    "candidate_dataset_sf_floor",
+                    "easy_min_answers",
+                    "easy_ratio",
+                ]
+            },
+        ),
+        (
+            "CLASSIFY",
+            {
+                "fields": [
+                    "classify_assignments",
+                    "classify_reward",
+                    "classify_qc_worker_flagged_share",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(m.StageRun)
+class StageRunAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "stage", "status", "progress_bar", "started_at", "finished_at"]
+    list_filter = ["stage", "status", "campaign"]
+    readonly_fields = [f.name for f in m.StageRun._meta.fields]
+
+    @admin.display(description="progress")
+    def progress_bar(self, obj) -> str:
+        return format_html(
+            '<progress value="{}" max="{}"></progress> {} / {}',
+            obj.done,
+            obj.total or 1,
+            obj.done,
+            obj.total,
+        )
+
+
+@admin.register(m.ModelPrediction)
+class ModelPredictionAdmin(admin.ModelAdmin):
+    list_display = ["image", "model_name", "random_weights", "labels", "created_at"]
+    list_filter = ["model_name", "random_weights"]
+    search_fields = ["image__public_id", "model_name"]
+    raw_id_fields = ["image"]
+
+
+@admin.register(m.PotentialLabel)
+class PotentialLabelAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "image", "label", "is_dataset_label", "model_count"]
+    list_filter = ["campaign", "is_dataset_label"]
+    search_fields = ["image__public_id", "label__name"]
+    raw_id_fields = ["image", "label", "run"]
+    list_select_related = ["campaign", "image", "label"]
+
+
+class GridItemInline(ReadOnlyInline):
+    model = m.GridItem
+    fields = ["position", "image", "is_control"]
+    readonly_fields = fields
+
+
+@admin.register(m.ContainsGrid)
+class ContainsGridAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "number", "query", "item_count", "answer_count"]
+    list_filter = ["campaign"]
+    search_fields = ["query__name", "public_id"]
+    raw_id_fields = ["query", "run"]
+    inlines = [GridItemInline]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("campaign", "query")
+        return qs.annotate(
+            _items=Count("items", distinct=True), _answers=Count("answers", distinct=True)
+        )
+
+    @admin.display(ordering="_items", description="items")
+    def item_count(self, obj) -> int:
+        return obj._items
+
+    @admin.display(ordering="_answers", description="answers")
+    def answer_count(self, obj) -> int:
+        return obj._answers
+
+
+@admin.register(m.Worker)
+class WorkerAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "source", "blocked", "contains_count", "classify_count"]
+    list_filter = ["source", "blocked"]
+    search_fields = ["external_id"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _contains=Count("contains_answers", distinct=True),
+                _classify=Count("classify_answers", distinct=True),
+            )
+        )
+
+    @admin.display(ordering="_contains", description="CONTAINS answers")
+    def contains_count(self, obj) -> int:
+        return obj._contains
+
+    @admin.display(ordering="_classify", description="CLASSIFY answers")
+    def classify_count(self, obj) -> int:
+        return obj._classify
+
+
+@admin.register(m.Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "campaign", "kind", "worker", "status", "submitted_at"]
+    list_filter = ["campaign", "kind", "status"]
+    search_fields = ["external_id", "hit_id", "worker__external_id"]
+    raw_id_fields = ["grid", "classify_task", "worker"]
+
+
+@admin.register(m.ContainsAnswer)
+class ContainsAnswerAdmin(admin.ModelAdmin):
+    list_display = ["id", "grid", "worker", "qc_status", "duration_ms", "submitted_at"]
+    list_filter = ["qc_status", "grid__campaign"]
+    search_fields = ["worker__external_id", "assignment__external_id"]
+    raw_id_fields = ["assignment", "grid", "worker"]
+
+
+@admin.register(m.SelectionFrequency)
+class SelectionFrequencyAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "image", "label", "selected", "answers", "frequency"]
+    list_filter = ["campaign"]
+    search_fields = ["image__public_id", "label__name"]
+    raw_id_fields = ["image", "label", "run"]
+
+
+class ClassifyOptionInline(ReadOnlyInline):
+    model = m.ClassifyOption
+    fields = ["position", "label"]
+    readonly_fields = fields
+
+
+@admin.register(m.ClassifyTask)
+class ClassifyTaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "campaign", "image", "public_id"]
+    list_filter = ["campaign"]
+    search_fields = ["image__public_id", "public_id"]
+    raw_id_fields = ["image", "run"]
+    inlines = [ClassifyOptionInline]
+
+
+@admin.register(m.ClassifyAnswer)
+class ClassifyAnswerAdmin(admin.ModelAdmin):
+    list_display = ["id", "task", "worker", "main_label", "qc_status", "submitted_at"]
+    list_filter = ["qc_status", "task__campaign"]
+    search_fields = ["worker__external_id", "assignment__external_id"]
+    raw_id_fields = ["assignment", "task", "worker", "main_label"]
+
+
+@admin.register(m.CandidateLabel)
+class CandidateLabelAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "image", "rank", "label", "rule"]
+    list_filter = ["campaign", "rule"]
+    search_fields = ["image__public_id", "label__name"]
+    raw_id_fields = ["image", "label", "run"]
+
+
+@admin.register(m.ImageInclusion)
+class ImageInclusionAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "image", "category"]
+    list_filter = ["campaign", "category"]
+    search_fields = ["image__public_id"]
+    raw_id_fields = ["image", "run"]
+
+
+class ImageObjectInline(ReadOnlyInline):
+    model = m.ImageObject
+    fields = ["index", "label"]
+    readonly_fields = fields
+
+
+@admin.register(m.ImageLabels)
+class ImageLabelsAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "image", "main_label", "num_objects", "answers"]
+    list_filter = ["campaign", "num_objects"]
+    search_fields = ["image__public_id", "main_label__name"]
+    raw_id_fields = ["image", "main_label", "run"]
+    inlines = [ImageObjectInline]
+
+
+class ImageObjectLabelInline(ReadOnlyInline):
+    model = m.ImageObjectLabel
+    fields = ["label", "share", "selection_frequency"]
+    readonly_fields = fields
+
+
+@admin.register(m.ImageObject)
+class ImageObjectAdmin(admin.ModelAdmin):
+    list_display = ["image_labels", "index", "label"]
+    raw_id_fields = ["image_labels", "label"]
+    inlines = [ImageObjectLabelInline]

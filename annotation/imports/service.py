@@ -1,0 +1,164 @@
+"""Import images into a dataset: resolve labels, skip what is already there, process in
+worker processes, store files under opaque keys and insert rows in batches.
+
+Idempotent: an image already imported from the same source, or with the same bytes, is
+skipped; storage keys derive from the content, so a re-run after a crash overwrites its own
+files instead of leaving orphans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import multiprocessing
+import os
+from base64 import urlsafe_b64encode
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from ..models import Dataset, Image, LabelClass
+from .processing import Failed, Processed, process
+from .sources import ImportItem
+
+BATCH_SIZE = 200
+
+
+@dataclass
+class ImportReport:
+    offered: int = 0
+    imported: int = 0
+    already_imported: int = 0
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (locator, same as)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (locator, reason)
+    unknown_class: list[tuple[str, str]] = field(default_factory=list)  # (locator, label)
+
+    @property
+    def problems(self) -> int:
+        return len(self.unreadable) + len(self.unknown_class)
+
+
+def label_lookup() -> dict[str, int]:
+    """Label keys a source may use (wnid or class index) -> LabelClass id."""
+    lookup = {}
+    for pk, wnid, index in LabelClass.objects.values_list("pk", "wnid", "index"):
+        lookup[wnid] = pk
+        lookup[str(index)] = pk
+    return lookup
+
+
+def public_id_for(dataset: Dataset, sha256: str) -> str:
+    """Opaque but stable: a keyed hash of the dataset and the content. Nothing about the file
+    name or class can be read from it, and it cannot be computed without the secret key."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"{dataset.name}:{sha256}".encode(), hashlib.sha256
+    ).digest()
+    return urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def s3_client_options() -> dict:
+    options = {
+        "endpoint_url": settings.AWS_S3_ENDPOINT_URL,
+        "region_name": settings.AWS_S3_REGION_NAME,
+    }
+    return {k: v for k, v in options.items() if v}
+
+
+def worker_count(requested: int | None) -> int:
+    requested = requested if requested is not None else settings.FINELABEL_IMPORT_WORKERS
+    return requested if requested and requested > 0 else (os.cpu_count() or 1)
+
+
+def _processed_stream(locators: list[str], workers: int) -> Iterable[Processed | Failed]:
+    work = partial(
+        process, thumbnail_size=settings.FINELABEL_THUMBNAIL_SIZE, s3_options=s3_client_options()
+    )
+    if workers <= 1 or len(locators) < 2:
+        yield from map(work, locators)
+        return
+    # Forked workers inherit the parent's DB socket but never touch it, and leave through
+    # os._exit, which closes nothing: the parent's connection (and transaction) stays intact.
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap_unordered(work, locators, chunksize=4)
+
+
+class _Writer:
+    """Stores files and collects rows; inserts a batch at a time in one transaction."""
+
+    def __init__(self, dataset: Dataset, report: ImportReport):
+        self.dataset = dataset
+        self.report = report
+        self.pending: list[Image] = []
+        self.seen_sha = dict(Image.objects.filter(dataset=dataset).values_list("sha256", "source"))
+
+    def add(self, result: Processed, label_id: int) -> None:
+        if result.sha256 in self.seen_sha:
+            self.report.duplicates.append((result.locator, self.seen_sha[result.sha256]))
+            return
+        self.seen_sha[result.sha256] = result.locator
+        public_id = public_id_for(self.dataset, result.sha256)
+        key = f"images/{public_id[:2]}/{public_id}.{result.suffix}"
+        thumb_key = f"thumbs/{public_id[:2]}/{public_id}.jpg"
+        key = default_storage.save(key, ContentFile(result.data))
+        thumb_key = default_storage.save(thumb_key, ContentFile(result.thumbnail))
+        self.pending.append(
+            Image(
+                dataset=self.dataset,
+                public_id=public_id,
+                source=result.locator,
+                label_id=label_id,
+                storage_key=key,
+                thumbnail_key=thumb_key,
+                sha256=result.sha256,
+                width=result.width,
+                height=result.height,
+                file_size=len(result.data),
+            )
+        )
+        if len(self.pending) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            with transaction.atomic():
+                Image.objects.bulk_create(self.pending, ignore_conflicts=True)
+            self.report.imported += len(self.pending)
+            self.pending = []
+
+
+def import_items(
+    dataset: Dataset,
+    items: Iterable[ImportItem],
+    workers: int | None = None,
+    progress: Callable[[int], None] = lambda _: None,
+) -> ImportReport:
+    """Import every item not already in the dataset. `progress(n)` is called as n more items
+    are done (for a progress bar)."""
+    report = ImportReport()
+    labels = label_lookup()
+    done_sources = set(Image.objects.filter(dataset=dataset).values_list("source", flat=True))
+    label_of: dict[str, int] = {}
+    for item in items:
+        report.offered += 1
+        if item.locator in done_sources:
+            report.already_imported += 1
+            progress(1)
+        elif item.label_key not in labels:
+            report.unknown_class.append((item.locator, item.label_key))
+            progress(1)
+        else:
+            label_of[item.locator] = labels[item.label_key]
+    writer = _Writer(dataset, report)
+    for result in _processed_stream(list(label_of), worker_count(workers)):
+        if isinstance(result, Failed):
+            report.unreadable.append((result.locator, result.reason))
+        else:
+            writer.add(result, label_of[result.locator])
+        progress(1)
+    writer.flush()
+    return report

@@ -1,0 +1,11 @@
+"""Celery tasks of the pipeline: thin shells that load, call a stage's core, and store."""
+
+import socket
+
+from celery import shared_task
+
+
+@shared_task(name="pipeline.tasks.ping")
+def ping(value: int) -> dict:
+    """Health check through the broker: echoes its argument with the worker's host name."""
+    return {"value": value, "squared": value * value, "worker": socket.gethostname()}

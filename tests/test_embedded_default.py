@@ -1,0 +1,58 @@
+"""With no environment at all, finelabel migrates onto SQLite and serves pages."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_embedded_default_migrates_and_serves(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "FINELABEL_VAR_DIR": str(tmp_path / "var"),
+    }  # else nothing: SQLite, eager, local files
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    assert (tmp_path / "var" / "finelabel.sqlite3").exists()
+    port = free_port()
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = None
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.status == 200
+                    body = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert body is not None, "the server never answered"
+        assert "finelabel" in body and "label classes loaded" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=5) as r:
+            assert r.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/finelabel.css") as r:
+            assert r.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
