@@ -44,4 +44,8 @@ start_redis() {
 
 pg_up || start_postgres
 redis_up || start_redis
+# The database `make bench` and a local run use (the tests make their own test_finelabel).
+export PGPASSWORD=postgres
+psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='finelabel'" \
+  | grep -q 1 || createdb -h 127.0.0.1 -p "$PG_PORT" -U postgres finelabel
 echo "PostgreSQL and Redis are up."
