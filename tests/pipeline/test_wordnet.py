@@ -3,12 +3,12 @@ own shortest_path_distance on real ImageNet classes when WordNet 3.0 is installe
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from annotation.wordnet_data import DEBIAN_WORDNET, link_debian_files
 from pipeline.wordnet import (
     UnknownWnid,
     WordNetUnavailable,
@@ -17,58 +17,6 @@ from pipeline.wordnet import (
     synset_for_wnid,
     wordnet_distance,
 )
-
-DEBIAN_WORDNET = Path("/usr/share/wordnet")
-
-# WordNet 3.0's 45 lexicographer files, in number order; nltk needs them as `lexnames`.
-LEXNAMES = [
-    "adj.all",
-    "adj.pert",
-    "adv.all",
-    "noun.Tops",
-    "noun.act",
-    "noun.animal",
-    "noun.artifact",
-    "noun.attribute",
-    "noun.body",
-    "noun.cognition",
-    "noun.communication",
-    "noun.event",
-    "noun.feeling",
-    "noun.food",
-    "noun.group",
-    "noun.location",
-    "noun.motive",
-    "noun.object",
-    "noun.person",
-    "noun.phenomenon",
-    "noun.plant",
-    "noun.possession",
-    "noun.process",
-    "noun.quantity",
-    "noun.relation",
-    "noun.shape",
-    "noun.state",
-    "noun.substance",
-    "noun.time",
-    "verb.body",
-    "verb.change",
-    "verb.cognition",
-    "verb.communication",
-    "verb.competition",
-    "verb.consumption",
-    "verb.contact",
-    "verb.creation",
-    "verb.emotion",
-    "verb.motion",
-    "verb.perception",
-    "verb.possession",
-    "verb.social",
-    "verb.stative",
-    "verb.weather",
-    "adj.ppl",
-]
-CATEGORY = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
 
 TABBY, TIGER_CAT, PERSIAN = "n02123045", "n02123159", "n02123394"
 GOLDEN, LABRADOR, CHIHUAHUA = "n02099601", "n02099712", "n02085620"
@@ -149,15 +97,10 @@ requires_wordnet = pytest.mark.skipif(
 def nltk_data(tmp_path_factory) -> Iterator[Path]:
     """An NLTK_DATA folder holding Debian's WordNet 3.0 and a generated `lexnames`. Copies,
     not symlinks: nltk refuses corpus files that resolve outside its data folder."""
-    root = tmp_path_factory.mktemp("nltk_data")
-    folder = root / "corpora" / "wordnet"
-    folder.mkdir(parents=True)
-    for path in DEBIAN_WORDNET.iterdir():
-        if path.is_file():
-            shutil.copyfile(path, folder / path.name)
-    lines = [f"{i:02d}\t{name}\t{CATEGORY[name.split('.')[0]]}" for i, name in enumerate(LEXNAMES)]
-    (folder / "lexnames").write_text("\n".join(lines) + "\n")
     import nltk
+
+    root = tmp_path_factory.mktemp("nltk_data")
+    link_debian_files(root, DEBIAN_WORDNET)
 
     # nltk reads corpus files only under the folders of nltk.data.path.
     nltk.data.path.insert(0, str(root))
