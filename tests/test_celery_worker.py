@@ -68,7 +68,7 @@ def test_task_round_trip_through_redis(worker):
 
 def test_tasks_run_eagerly_without_a_broker():
     from config.celery import app
-    from pipeline.tasks import ping
+    from pipeline.tasks.ping import ping
 
     assert app.conf.task_always_eager  # the test settings name no broker
     result = ping.delay(3).get(timeout=10)

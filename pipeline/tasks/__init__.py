@@ -1,0 +1,5 @@
+"""Celery tasks of the pipeline: thin shells that load, call a stage's core, and store.
+
+One module per stage; importing them here registers every task with the app."""
+
+from . import ping  # noqa: F401
