@@ -83,8 +83,11 @@ def classify_page(request: HttpRequest, public_id: str) -> HttpResponse:
     options = task.options.select_related("label").order_by("position")
     access = page_access(request, CLASSIFY, public_id)
     context = {
-        "image": {"url": image_url(task.image), "width": task.image.width,
-                  "height": task.image.height},
+        "image": {
+            "url": image_url(task.image),
+            "width": task.image.width,
+            "height": task.image.height,
+        },
         "options": [{"position": o.position, **describe(o.label)} for o in options],
         "access": access,
         "config": page_config(CLASSIFY, public_id, access),

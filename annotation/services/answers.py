@@ -220,11 +220,7 @@ def _positions(values: Any, what: str) -> list[int]:
 def _duration(value: Any) -> int | None:
     if value is None:
         return None
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 0 <= value <= MAX_DURATION_MS
-    ):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DURATION_MS:
         raise SubmissionError(
             f"The time on task must be an integer number of milliseconds between 0 and "
             f"{MAX_DURATION_MS}.",

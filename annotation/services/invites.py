@@ -62,7 +62,9 @@ def read_invite(token: str, kind: str, public_id: str) -> Submitter:
     try:
         data = signing.loads(token, salt=SALT, max_age=INVITE_MAX_AGE)
     except signing.SignatureExpired as exc:
-        raise SubmissionError("This invite link has expired; ask for a new one.", "expired") from exc
+        raise SubmissionError(
+            "This invite link has expired; ask for a new one.", "expired"
+        ) from exc
     except signing.BadSignature as exc:
         raise SubmissionError("This invite link is not valid.", "bad_invite") from exc
     if data.get("k") != kind or data.get("t") != public_id:

@@ -18,8 +18,9 @@
   }
 
   function columns() {
-    const top = cells[0].offsetTop;
-    const n = cells.findIndex((c) => c.offsetTop !== top);
+    // Cells in the first row share its top edge; the layout reflows with the frame's width.
+    const top = cells[0].getBoundingClientRect().top;
+    const n = cells.findIndex((c) => c.getBoundingClientRect().top !== top);
     return n === -1 ? cells.length : n;
   }
 

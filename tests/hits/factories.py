@@ -44,11 +44,14 @@ def make_label(name: str | None = None) -> LabelClass:
 def photo_jpeg(seed: int, size: tuple[int, int] = (500, 375)) -> bytes:
     """An ImageNet-sized picture with photo-like statistics (smooth shapes plus grain), so
     that its JPEG and thumbnail weigh about what a photograph's do; pure noise would not."""
+    # Sized like an ImageNet photograph: about 100 KB, and about 19 KB for its 256 px
+    # thumbnail (grain that survives the downscale, as in real photos).
     rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
+    small = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
     smooth = PILImage.fromarray(small).resize(size, PILImage.BICUBIC)
-    grain = rng.integers(-12, 12, (size[1], size[0], 3))
-    pixels = (np.asarray(smooth, dtype=np.int16) + grain).clip(0, 255).astype(np.uint8)
+    shape = (size[1], size[0])
+    grain = rng.normal(0, 12, (*shape, 1)) + rng.normal(0, 4, (*shape, 3))
+    pixels = (np.asarray(smooth, dtype=np.float32) + grain).clip(0, 255).astype(np.uint8)
     out = io.BytesIO()
     PILImage.fromarray(pixels).save(out, "JPEG", quality=90)
     return out.getvalue()

@@ -47,8 +47,9 @@ def open_grid(client, grid, **ids):
 def test_contains_answer_is_stored_with_its_selection_and_time(client, grid):
     config = open_grid(client, grid, assignment="A1", worker="W1", hit="H1")
     status, result = post_json(
-        client, config["submit_url"], {"token": config["token"], "positions": [0, 7, 47],
-                                        "duration_ms": 5400}
+        client,
+        config["submit_url"],
+        {"token": config["token"], "positions": [0, 7, 47], "duration_ms": 5400},
     )
     assert status == 201 and result["stored"] and not result["repeat"]
     answer = ContainsAnswer.objects.get(pk=result["answer"])
@@ -63,18 +64,25 @@ def test_contains_answer_is_stored_with_its_selection_and_time(client, grid):
 
 def test_an_empty_selection_is_a_valid_answer(client, grid):
     config = open_grid(client, grid)
-    status, _ = post_json(client, config["submit_url"], {"token": config["token"],
-                                                         "positions": [], "duration_ms": 10})
+    status, _ = post_json(
+        client, config["submit_url"], {"token": config["token"], "positions": [], "duration_ms": 10}
+    )
     assert status == 201
     assert ContainsSelection.objects.count() == 0 and ContainsAnswer.objects.count() == 1
 
 
 def test_the_same_assignment_twice_stores_one_answer_and_returns_the_first(client, grid):
     config = open_grid(client, grid)
-    first = post_json(client, config["submit_url"], {"token": config["token"],
-                                                     "positions": [1, 2], "duration_ms": 900})
-    again = post_json(client, config["submit_url"], {"token": config["token"],
-                                                     "positions": [3], "duration_ms": 1900})
+    first = post_json(
+        client,
+        config["submit_url"],
+        {"token": config["token"], "positions": [1, 2], "duration_ms": 900},
+    )
+    again = post_json(
+        client,
+        config["submit_url"],
+        {"token": config["token"], "positions": [3], "duration_ms": 1900},
+    )
     assert first[0] == 201 and again[0] == 200
     assert again[1]["repeat"] and again[1]["answer"] == first[1]["answer"]
     assert ContainsAnswer.objects.count() == 1 and Assignment.objects.count() == 1
@@ -96,9 +104,9 @@ def test_a_worker_answering_the_same_grid_under_another_assignment_is_refused(cl
     assert not Assignment.objects.filter(external_id="A2").exists()
     # Another worker on the same grid is welcome.
     third = open_grid(client, grid, assignment="A3", worker="W2")
-    assert post_json(client, third["submit_url"], {"token": third["token"], "positions": []})[
-        0
-    ] == 201
+    assert (
+        post_json(client, third["submit_url"], {"token": third["token"], "positions": []})[0] == 201
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,13 +155,15 @@ def test_a_token_for_another_grid_or_an_unknown_grid_is_refused(client, grid):
     other = make_grid(grid.campaign)
     config = open_grid(client, other)
     status, result = post_json(
-        client, page_url("contains", grid.public_id) + "submit",
+        client,
+        page_url("contains", grid.public_id) + "submit",
         {"token": config["token"], "positions": [1]},
     )
     assert status == 400 and "another task" in result["error"]
     ghost = page_token("contains", "no-such-grid", Submitter("W1", "A1"))
     status, result = post_json(
-        client, page_url("contains", "no-such-grid") + "submit",
+        client,
+        page_url("contains", "no-such-grid") + "submit",
         {"token": ghost, "positions": [1]},
     )
     assert status == 400 and result["error"] == "Unknown grid."
@@ -165,20 +175,27 @@ def test_an_assignment_cannot_move_to_another_worker_or_task(client, grid):
     config = open_grid(client, grid, assignment="A1", worker="W1")
     post_json(client, config["submit_url"], {"token": config["token"], "positions": [1]})
     thief = open_grid(client, grid, assignment="A1", worker="W2")
-    status, result = post_json(client, thief["submit_url"], {"token": thief["token"],
-                                                             "positions": [2]})
+    status, result = post_json(
+        client, thief["submit_url"], {"token": thief["token"], "positions": [2]}
+    )
     assert status == 400 and "another worker" in result["error"]
     other = make_grid(grid.campaign)
     moved = open_grid(client, other, assignment="A1", worker="W1")
-    status, result = post_json(client, moved["submit_url"], {"token": moved["token"],
-                                                             "positions": [2]})
+    status, result = post_json(
+        client, moved["submit_url"], {"token": moved["token"], "positions": [2]}
+    )
     assert status == 400 and "another task" in result["error"]
     assert ContainsAnswer.objects.count() == 1
 
 
 def test_preview_shows_the_task_but_cannot_submit(client, grid):
-    url = page_url("contains", grid.public_id, assignmentId="ASSIGNMENT_ID_NOT_AVAILABLE",
-                   hitId="H1", turkSubmitTo="https://workersandbox.mturk.com")
+    url = page_url(
+        "contains",
+        grid.public_id,
+        assignmentId="ASSIGNMENT_ID_NOT_AVAILABLE",
+        hitId="H1",
+        turkSubmitTo="https://workersandbox.mturk.com",
+    )
     response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200 and html.count('class="pick"') == 48
@@ -195,8 +212,9 @@ def test_preview_shows_the_task_but_cannot_submit(client, grid):
 def test_blocked_workers_are_refused(client, grid):
     Worker.objects.create(source="mturk", external_id="W9", blocked=True, blocked_reason="spam")
     config = open_grid(client, grid, worker="W9")
-    status, result = post_json(client, config["submit_url"], {"token": config["token"],
-                                                              "positions": [1]})
+    status, result = post_json(
+        client, config["submit_url"], {"token": config["token"], "positions": [1]}
+    )
     assert status == 400 and "no longer submit" in result["error"]
     assert not ContainsAnswer.objects.exists() and not Assignment.objects.exists()
 
@@ -223,8 +241,11 @@ def open_task(client, task, **ids):
 
 def test_classify_answer_is_stored_with_its_labels_and_main_label(client, task):
     config = open_task(client, task)
-    status, result = post_json(client, config["submit_url"], {
-        "token": config["token"], "labels": [0, 3], "main": 3, "duration_ms": 4200})
+    status, result = post_json(
+        client,
+        config["submit_url"],
+        {"token": config["token"], "labels": [0, 3], "main": 3, "duration_ms": 4200},
+    )
     assert status == 201
     answer = ClassifyAnswer.objects.get(pk=result["answer"])
     by_position = dict(task.options.values_list("position", "label_id"))
@@ -255,21 +276,27 @@ def test_classify_rules_are_checked_on_the_server(client, task, body, words):
 
 def test_classify_double_submit_and_second_assignment(client, task):
     config = open_task(client, task, assignment="A1", worker="W1")
-    first = post_json(client, config["submit_url"], {"token": config["token"], "labels": [1],
-                                                     "main": 1})
-    again = post_json(client, config["submit_url"], {"token": config["token"], "labels": [2],
-                                                     "main": 2})
+    first = post_json(
+        client, config["submit_url"], {"token": config["token"], "labels": [1], "main": 1}
+    )
+    again = post_json(
+        client, config["submit_url"], {"token": config["token"], "labels": [2], "main": 2}
+    )
     assert (first[0], again[0]) == (201, 200) and again[1]["answer"] == first[1]["answer"]
     other = open_task(client, task, assignment="A2", worker="W1")
-    status, result = post_json(client, other["submit_url"], {"token": other["token"],
-                                                             "labels": [2], "main": 2})
+    status, result = post_json(
+        client, other["submit_url"], {"token": other["token"], "labels": [2], "main": 2}
+    )
     assert status == 400 and "already answered" in result["error"]
     assert ClassifyAnswer.objects.count() == 1
 
 
 def test_a_contains_token_cannot_answer_a_classify_task(client, grid, task):
     config = open_grid(client, grid)
-    status, result = post_json(client, page_url("classify", task.public_id) + "submit", {
-        "token": config["token"], "labels": [0], "main": 0})
+    status, result = post_json(
+        client,
+        page_url("classify", task.public_id) + "submit",
+        {"token": config["token"], "labels": [0], "main": 0},
+    )
     assert status == 400 and "another task" in result["error"]
     assert nothing_stored()

@@ -31,8 +31,10 @@ def task(grid):
 
 
 def test_hit_pages_may_be_framed_by_mturk_only(client, grid, task):
-    for url in (page_url("contains", grid.public_id, **mturk_query()),
-                page_url("classify", task.public_id, **mturk_query())):
+    for url in (
+        page_url("contains", grid.public_id, **mturk_query()),
+        page_url("classify", task.public_id, **mturk_query()),
+    ):
         response = client.get(url)
         assert "X-Frame-Options" not in response
         assert response["Content-Security-Policy"] == (
@@ -57,8 +59,9 @@ def test_frame_ancestors_come_from_settings(client, grid, settings):
 def test_submit_works_without_csrf_cookie(grid):
     strict = Client(enforce_csrf_checks=True)
     config = page_config(strict, page_url("contains", grid.public_id, **mturk_query()))
-    status, _ = post_json(strict, config["submit_url"], {"token": config["token"],
-                                                         "positions": [3]})
+    status, _ = post_json(
+        strict, config["submit_url"], {"token": config["token"], "positions": [3]}
+    )
     assert status == 201
     # The rest of the site still enforces CSRF.
     assert strict.post("/admin/login/", {"username": "x", "password": "y"}).status_code == 403
@@ -75,8 +78,7 @@ def test_the_grid_page_tells_no_control_apart_and_names_no_file_or_label(client,
     assert len(cells) == 48
     # Blank out the per-image values: every cell, control or not, is then the same markup.
     blank = {
-        re.sub(r'(data-position|data-full|src|alt|aria-label)="[^"]*"', r'\1=""', c)
-        for c in cells
+        re.sub(r'(data-position|data-full|src|alt|aria-label)="[^"]*"', r'\1=""', c) for c in cells
     }
     assert len(blank) == 1
     assert "control" not in html.lower()
@@ -84,8 +86,12 @@ def test_the_grid_page_tells_no_control_apart_and_names_no_file_or_label(client,
     for needle in (other_label.name, other_label.wnid, grid.query.wnid):
         assert needle not in html
     for item in items:
-        for needle in (item.image.source, item.image.storage_key, item.image.thumbnail_key,
-                       "secret_source"):
+        for needle in (
+            item.image.source,
+            item.image.storage_key,
+            item.image.thumbnail_key,
+            "secret_source",
+        ):
             assert needle not in html
     # Thumbnails in the grid, the larger image only on demand (data-full), in shuffled order.
     positions = [int(p) for p in re.findall(r'data-position="(\d+)"', html)]
@@ -122,8 +128,9 @@ def test_local_invite_links_store_answers_as_the_local_worker(client, grid):
     url = invite_link("contains", grid.public_id, "ann.lab")
     config = page_config(client, url)
     assert config["mode"] == "local" and config["can_submit"]
-    status, result = post_json(client, config["submit_url"], {"token": config["token"],
-                                                              "positions": [4, 5]})
+    status, result = post_json(
+        client, config["submit_url"], {"token": config["token"], "positions": [4, 5]}
+    )
     assert status == 201
     answer = ContainsAnswer.objects.get()
     assert (answer.worker.source, answer.worker.external_id) == ("local", "ann.lab")
@@ -131,8 +138,9 @@ def test_local_invite_links_store_answers_as_the_local_worker(client, grid):
     assert result["next_url"] == invite_link("contains", second.public_id, "ann.lab")
     # Reopening the link is the same assignment: a second submit returns the first answer.
     again = page_config(client, url)
-    status, result = post_json(client, again["submit_url"], {"token": again["token"],
-                                                             "positions": [6]})
+    status, result = post_json(
+        client, again["submit_url"], {"token": again["token"], "positions": [6]}
+    )
     assert status == 200 and result["repeat"] and ContainsAnswer.objects.count() == 1
 
 
@@ -155,8 +163,16 @@ def test_forged_or_misplaced_invites_cannot_submit(client, grid):
 def test_invite_links_command_prints_the_open_tasks(client, grid, task):
     make_grid(grid.campaign)
     out = StringIO()
-    call_command("invite_links", "--campaign", str(grid.campaign.pk), "--worker", "ann",
-                 "--base-url", "http://lab.example:8000/", stdout=out)
+    call_command(
+        "invite_links",
+        "--campaign",
+        str(grid.campaign.pk),
+        "--worker",
+        "ann",
+        "--base-url",
+        "http://lab.example:8000/",
+        stdout=out,
+    )
     links = out.getvalue().split()
     assert len(links) == 3 and all(x.startswith("http://lab.example:8000/hit/") for x in links)
     assert sum("/hit/classify/" in x for x in links) == 1
@@ -165,8 +181,16 @@ def test_invite_links_command_prints_the_open_tasks(client, grid, task):
     config = page_config(client, links[0].removeprefix("http://lab.example:8000"))
     post_json(client, config["submit_url"], {"token": config["token"], "positions": []})
     out = StringIO()
-    call_command("invite_links", "--campaign", grid.campaign.name, "--worker", "ann",
-                 "--kind", "contains", stdout=out)
+    call_command(
+        "invite_links",
+        "--campaign",
+        grid.campaign.name,
+        "--worker",
+        "ann",
+        "--kind",
+        "contains",
+        stdout=out,
+    )
     assert len(out.getvalue().split()) == 1
     with pytest.raises(CommandError, match="No campaign"):
         call_command("invite_links", "--campaign", "999999", "--worker", "ann")
