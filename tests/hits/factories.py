@@ -25,15 +25,16 @@ from annotation.models import (
     LabelClass,
 )
 
-_serial = itertools.count(1)
+# Random start: the bench builds into a database that keeps earlier runs' rows.
+_serial = itertools.count(secrets.randbelow(10**6) * 1000 + 1)
 
 
 def make_label(name: str | None = None) -> LabelClass:
     n = next(_serial)
     name = name or f"thing{n}"
     return LabelClass.objects.create(
-        index=100_000 + n,
-        wnid=f"n9{n:07d}",
+        index=10**9 + n,
+        wnid=f"x{n:010d}",
         name=name,
         synonyms=[name, f"{name} alias"],
         gloss=f"a made-up {name} used in tests",
