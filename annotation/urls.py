@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import images_access, views
 
@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("img/<str:token>", images_access.serve_image, name="image-file"),
+    path("", include("annotation.hits.urls")),
 ]

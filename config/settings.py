@@ -167,6 +167,14 @@ FINELABEL_WEIGHTS_DIR = os.environ.get("FINELABEL_WEIGHTS_DIR", "")
 FINELABEL_IMAGE_URL_MAX_AGE = AWS_QUERYSTRING_EXPIRE
 FINELABEL_THUMBNAIL_SIZE = int(os.environ.get("FINELABEL_THUMBNAIL_SIZE", "256"))
 FINELABEL_IMPORT_WORKERS = int(os.environ.get("FINELABEL_IMPORT_WORKERS", "0"))  # 0: all cores
+# HIT pages: who may frame them (CSP frame-ancestors) and where the page may post MTurk's
+# externalSubmit form (origins of turkSubmitTo); README "HIT pages".
+FINELABEL_HIT_FRAME_ANCESTORS = env_list(
+    "FINELABEL_HIT_FRAME_ANCESTORS", "https://*.mturk.com,https://mturk.com"
+)
+FINELABEL_TURK_SUBMIT_ORIGINS = env_list(
+    "FINELABEL_TURK_SUBMIT_ORIGINS", "https://www.mturk.com,https://workersandbox.mturk.com"
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

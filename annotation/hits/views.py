@@ -1,0 +1,151 @@
+"""The HIT pages and their submit endpoints. Thin: reading goes through the selectors below,
+writing through annotation.services.answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from ..images_access import image_url, thumbnail_url
+from ..models import Assignment, ClassifyTask, ContainsGrid, LabelClass, Worker
+from ..services.answers import Stored, SubmissionError, Submitter, submit_classify, submit_contains
+from ..services.invites import next_invite
+from .access import PageAccess, page_access, page_token, read_page_token
+from .framing import mturk_frameable
+
+CONTAINS = Assignment.Kind.CONTAINS
+CLASSIFY = Assignment.Kind.CLASSIFY
+MAX_BODY_BYTES = 64 * 1024
+
+
+def describe(label: LabelClass) -> dict[str, Any]:
+    """What a worker reads about a class: its words, gloss and Wikipedia page. Nothing else
+    (no wnid, no index)."""
+    return {
+        "name": label.name,
+        "synonyms": [s for s in label.synonyms if s != label.name],
+        "gloss": label.gloss,
+        "wikipedia_url": label.wikipedia_url,
+    }
+
+
+def page_config(kind: str, public_id: str, access: PageAccess) -> dict[str, Any]:
+    """The page's JSON settings (read by static/hits/hit.js, and by programs answering
+    through HTTP, such as the crowd simulator)."""
+    config: dict[str, Any] = {
+        "kind": kind,
+        "mode": access.mode,
+        "can_submit": access.can_submit,
+        "reason": access.reason,
+        "submit_url": reverse(f"hit-{kind}-submit", args=[public_id]),
+        "turk_submit_to": access.turk_submit_to,
+    }
+    if access.submitter is not None:
+        config["token"] = page_token(kind, public_id, access.submitter)
+        config["assignment_id"] = access.submitter.assignment_id
+    return config
+
+
+@require_GET
+@mturk_frameable
+def contains_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    grid = get_object_or_404(ContainsGrid.objects.select_related("query"), public_id=public_id)
+    items = grid.items.select_related("image").order_by("position")
+    access = page_access(request, CONTAINS, public_id)
+    cells = [
+        {
+            "position": item.position,
+            "number": n,
+            "thumb": thumbnail_url(item.image),
+            "full": image_url(item.image),
+        }
+        for n, item in enumerate(items, start=1)
+    ]
+    context = {
+        "query": describe(grid.query),
+        "cells": cells,
+        "access": access,
+        "config": page_config(CONTAINS, public_id, access),
+    }
+    return render(request, "hits/contains.html", context)
+
+
+@require_GET
+@mturk_frameable
+def classify_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    task = get_object_or_404(ClassifyTask.objects.select_related("image"), public_id=public_id)
+    options = task.options.select_related("label").order_by("position")
+    access = page_access(request, CLASSIFY, public_id)
+    context = {
+        "image": {
+            "url": image_url(task.image),
+            "width": task.image.width,
+            "height": task.image.height,
+        },
+        "options": [{"position": o.position, **describe(o.label)} for o in options],
+        "access": access,
+        "config": page_config(CLASSIFY, public_id, access),
+    }
+    return render(request, "hits/classify.html", context)
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise SubmissionError("The answer is too large.", "malformed")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SubmissionError("The body must be a JSON object.", "malformed") from exc
+    if not isinstance(body, dict):
+        raise SubmissionError("The body must be a JSON object.", "malformed")
+    return body
+
+
+def _answered(stored: Stored, submitter: Submitter, kind: str) -> JsonResponse:
+    answer = stored.answer
+    result: dict[str, Any] = {"stored": True, "answer": answer.pk, "repeat": not stored.created}
+    if submitter.source == Worker.Source.LOCAL:
+        campaign_id = answer.assignment.campaign_id
+        result["next_url"] = next_invite(campaign_id, submitter.worker_id, kind)
+    return JsonResponse(result, status=201 if stored.created else 200)
+
+
+def _refused(exc: SubmissionError) -> JsonResponse:
+    return JsonResponse({"error": exc.message, "code": exc.code}, status=400)
+
+
+# No CSRF cookie here: the page cannot count on cookies inside MTurk's third-party iframe,
+# and the endpoint acts on no ambient credential. The signed page token, which only our page
+# holds, says who submits (README "HIT pages").
+@csrf_exempt
+@require_POST
+def contains_submit(request: HttpRequest, public_id: str) -> JsonResponse:
+    try:
+        body = _body(request)
+        submitter = read_page_token(body.get("token"), CONTAINS, public_id)
+        stored = submit_contains(
+            public_id, submitter, body.get("positions"), body.get("duration_ms")
+        )
+    except SubmissionError as exc:
+        return _refused(exc)
+    return _answered(stored, submitter, CONTAINS)
+
+
+@csrf_exempt
+@require_POST
+def classify_submit(request: HttpRequest, public_id: str) -> JsonResponse:
+    try:
+        body = _body(request)
+        submitter = read_page_token(body.get("token"), CLASSIFY, public_id)
+        stored = submit_classify(
+            public_id, submitter, body.get("labels"), body.get("main"), body.get("duration_ms")
+        )
+    except SubmissionError as exc:
+        return _refused(exc)
+    return _answered(stored, submitter, CLASSIFY)

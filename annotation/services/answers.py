@@ -1,0 +1,229 @@
+"""Storing the crowd's answers: one CONTAINS or CLASSIFY answer per assignment.
+
+Each submit function validates everything first and then writes the worker, the assignment
+and the answer in one transaction, so a refused submission stores nothing. Every refusal is a
+SubmissionError with a message meant for the person (or program) that sent the answer; the
+HTTP layer turns it into a 400.
+
+Repeats are safe: the same assignment submitted again returns the answer stored the first
+time (a worker double-clicking, or a retry after a lost response); the same worker answering
+the same grid or task under another assignment is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import (
+    Assignment,
+    ClassifyAnswer,
+    ClassifyAnswerLabel,
+    ClassifyTask,
+    ContainsAnswer,
+    ContainsGrid,
+    ContainsSelection,
+    Worker,
+)
+
+# What MTurk puts in assignmentId while a worker only previews a HIT.
+PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"
+MAX_ID_LENGTH = 128
+# A day: anything longer is not a time on task but a broken clock or a forged value.
+MAX_DURATION_MS = 24 * 3600 * 1000
+
+
+class SubmissionError(Exception):
+    """A submission was refused; `message` says why, in words fit to show the sender."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who submits: the worker and the assignment, as MTurk (or a local invite) names them."""
+
+    worker_id: str
+    assignment_id: str
+    hit_id: str = ""
+    source: str = Worker.Source.MTURK
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The stored answer; `created` is False when the assignment had already been answered."""
+
+    answer: ContainsAnswer | ClassifyAnswer
+    created: bool
+
+
+def submit_contains(
+    grid_public_id: str, submitter: Submitter, positions: Any, duration_ms: Any
+) -> Stored:
+    """Store one worker's selection for a grid: `positions` are the selected grid positions."""
+    _check_submitter(submitter)
+    grid = ContainsGrid.objects.filter(public_id=_text(grid_public_id, "grid")).first()
+    if grid is None:
+        raise SubmissionError("Unknown grid.", "unknown_task")
+    chosen = _positions(positions, "positions")
+    valid = dict(grid.items.values_list("position", "pk"))
+    if outside := sorted(set(chosen) - valid.keys()):
+        raise SubmissionError(
+            f"Positions {outside} are not in this grid (it has positions "
+            f"{min(valid, default=0)} to {max(valid, default=0)}).",
+            "out_of_range",
+        )
+    duration = _duration(duration_ms)
+
+    def create(assignment: Assignment) -> ContainsAnswer:
+        answer = ContainsAnswer.objects.create(
+            assignment=assignment, grid=grid, worker=assignment.worker, duration_ms=duration
+        )
+        ContainsSelection.objects.bulk_create(
+            ContainsSelection(answer=answer, item_id=valid[p]) for p in sorted(set(chosen))
+        )
+        return answer
+
+    return _store(Assignment.Kind.CONTAINS, grid, submitter, create)
+
+
+def submit_classify(
+    task_public_id: str, submitter: Submitter, positions: Any, main_position: Any, duration_ms: Any
+) -> Stored:
+    """Store one worker's CLASSIFY answer. `positions` are the options marked present (one per
+    distinct object), `main_position` the option naming the main object; both are the
+    positions at which the task's options were shown."""
+    _check_submitter(submitter)
+    task = ClassifyTask.objects.filter(public_id=_text(task_public_id, "task")).first()
+    if task is None:
+        raise SubmissionError("Unknown task.", "unknown_task")
+    chosen = _positions(positions, "labels")
+    if not chosen:
+        raise SubmissionError("Select at least one label present in the image.", "no_label")
+    main = _position(main_position, "main label")
+    options = dict(task.options.values_list("position", "label_id"))
+    if outside := sorted(set(chosen + [main]) - options.keys()):
+        raise SubmissionError(f"Options {outside} are not options of this task.", "out_of_range")
+    if main not in chosen:
+        raise SubmissionError(
+            "The main label must be one of the labels selected as present.", "main_not_selected"
+        )
+    duration = _duration(duration_ms)
+
+    def create(assignment: Assignment) -> ClassifyAnswer:
+        answer = ClassifyAnswer.objects.create(
+            assignment=assignment,
+            task=task,
+            worker=assignment.worker,
+            main_label_id=options[main],
+            duration_ms=duration,
+        )
+        ClassifyAnswerLabel.objects.bulk_create(
+            ClassifyAnswerLabel(answer=answer, label_id=options[p]) for p in sorted(set(chosen))
+        )
+        return answer
+
+    return _store(Assignment.Kind.CLASSIFY, task, submitter, create)
+
+
+def _store(kind: str, task: ContainsGrid | ClassifyTask, submitter: Submitter, create) -> Stored:
+    """The shared write path: worker, assignment, repeat checks and the answer, atomically."""
+    is_grid = kind == Assignment.Kind.CONTAINS
+    task_field = "grid" if is_grid else "classify_task"
+    answer_model = ContainsAnswer if is_grid else ClassifyAnswer
+    answer_task_field = "grid" if is_grid else "task"
+    try:
+        with transaction.atomic():
+            worker, _ = Worker.objects.get_or_create(
+                source=submitter.source, external_id=submitter.worker_id
+            )
+            if worker.blocked:
+                raise SubmissionError("This worker may no longer submit answers.", "blocked")
+            assignment, _ = Assignment.objects.get_or_create(
+                external_id=submitter.assignment_id,
+                defaults={
+                    "campaign_id": task.campaign_id,
+                    "kind": kind,
+                    task_field: task,
+                    "worker": worker,
+                    "hit_id": submitter.hit_id,
+                },
+            )
+            # Serialise concurrent submits of one assignment: the second waits, then sees
+            # the first one's answer.
+            assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+            if getattr(assignment, f"{task_field}_id") != task.pk or assignment.kind != kind:
+                raise SubmissionError("This assignment belongs to another task.", "wrong_task")
+            if assignment.worker_id != worker.pk:
+                raise SubmissionError("This assignment belongs to another worker.", "wrong_worker")
+            earlier = answer_model.objects.filter(assignment=assignment).first()
+            if earlier is not None:
+                return Stored(earlier, created=False)
+            if answer_model.objects.filter(worker=worker, **{answer_task_field: task}).exists():
+                raise SubmissionError(
+                    "This worker has already answered this task under another assignment.",
+                    "already_answered",
+                )
+            answer = create(assignment)
+            assignment.status = Assignment.Status.SUBMITTED
+            assignment.submitted_at = timezone.now()
+            assignment.save(update_fields=["status", "submitted_at"])
+            return Stored(answer, created=True)
+    except IntegrityError as exc:
+        # Two assignments of one worker racing on the same task: the unique constraint on
+        # (task, worker) lets one through and lands the other here, with nothing stored.
+        raise SubmissionError(
+            "This worker has already answered this task under another assignment.",
+            "already_answered",
+        ) from exc
+
+
+def _check_submitter(submitter: Submitter) -> None:
+    if submitter.assignment_id == PREVIEW_ASSIGNMENT_ID:
+        raise SubmissionError("This is a preview: accept the HIT before submitting.", "preview")
+    _text(submitter.worker_id, "worker id")
+    _text(submitter.assignment_id, "assignment id")
+    if not isinstance(submitter.hit_id, str) or len(submitter.hit_id) > MAX_ID_LENGTH:
+        raise SubmissionError("The HIT id is malformed.", "malformed")
+    if submitter.source not in Worker.Source.values:
+        raise SubmissionError(f"Unknown worker source {submitter.source!r}.", "malformed")
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
+        raise SubmissionError(f"The {what} is missing or malformed.", "malformed")
+    return value
+
+
+def _position(value: Any, what: str) -> int:
+    # bool is an int in Python; true/false in a JSON body is malformed, not position 1/0.
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SubmissionError(f"The {what} must be a non-negative integer.", "malformed")
+    return value
+
+
+def _positions(values: Any, what: str) -> list[int]:
+    if not isinstance(values, list):
+        raise SubmissionError(f"'{what}' must be a list of integers.", "malformed")
+    chosen = [_position(v, what) for v in values]
+    if len(set(chosen)) != len(chosen):
+        raise SubmissionError(f"'{what}' lists a position twice.", "malformed")
+    return chosen
+
+
+def _duration(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DURATION_MS:
+        raise SubmissionError(
+            f"The time on task must be an integer number of milliseconds between 0 and "
+            f"{MAX_DURATION_MS}.",
+            "malformed",
+        )
+    return value
