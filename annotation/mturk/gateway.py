@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from botocore.utils import xform_name
+from botocore import xform_name
 
 from annotation.models import Campaign, MTurkCall
 
