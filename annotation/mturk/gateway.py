@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from botocore import xform_name
 
 from annotation.models import Campaign, MTurkCall
 

@@ -320,8 +320,14 @@ def test_plan_refuses_an_unknown_stage(campaign):
 
 def test_live_publish_needs_a_budget(campaign, live_stub):
     with pytest.raises(CommandError, match="budget"):
-        run("publish", "--campaign", str(campaign.pk), "--stage", "contains",
-            "--i-understand-this-spends-money")
+        run(
+            "publish",
+            "--campaign",
+            str(campaign.pk),
+            "--stage",
+            "contains",
+            "--i-understand-this-spends-money",
+        )
     assert not MTurkCall.objects.exists()
 
 
