@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from . import models as m
 from .images_access import thumbnail_url
+from .mturk.admin import mturk_figures
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -134,7 +135,13 @@ class CampaignAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Mechanical Turk", {"fields": ["mturk_budget", "mturk"]}),
     ]
+    readonly_fields = ["mturk"]
+
+    @admin.display(description="MTurk figures")
+    def mturk(self, obj) -> str:
+        return mturk_figures(obj)
 
 
 @admin.register(m.StageRun)

@@ -176,6 +176,17 @@ FINELABEL_TURK_SUBMIT_ORIGINS = env_list(
     "FINELABEL_TURK_SUBMIT_ORIGINS", "https://www.mturk.com,https://workersandbox.mturk.com"
 )
 
+# Mechanical Turk: the sandbox unless FINELABEL_MTURK_LIVE is set (and the command confirms).
+FINELABEL_MTURK_LIVE = env_bool("FINELABEL_MTURK_LIVE")
+FINELABEL_PUBLIC_URL = os.environ.get("FINELABEL_PUBLIC_URL", "")  # https base of the HIT pages
+FINELABEL_MTURK_SYNC_INTERVAL = int(os.environ.get("FINELABEL_MTURK_SYNC_INTERVAL", "600"))
+CELERY_BEAT_SCHEDULE = {
+    "mturk-sync": {
+        "task": "annotation.mturk.sync_open_hits",
+        "schedule": FINELABEL_MTURK_SYNC_INTERVAL,
+    },
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -13,11 +13,13 @@ from .contains import (
 )
 from .crowd import Assignment, Worker
 from .images import Dataset, Image
+from .mturk import Bonus, Hit, MTurkCall, MTurkSettings
 from .predictions import ModelPrediction, PotentialLabel
 from .results import CandidateLabel, ImageInclusion, ImageLabels, ImageObject, ImageObjectLabel
 
 __all__ = [
     "Assignment",
+    "Bonus",
     "Campaign",
     "CandidateLabel",
     "ClassifyAnswer",
@@ -29,12 +31,15 @@ __all__ = [
     "ContainsSelection",
     "Dataset",
     "GridItem",
+    "Hit",
     "Image",
     "ImageInclusion",
     "ImageLabels",
     "ImageObject",
     "ImageObjectLabel",
     "LabelClass",
+    "MTurkCall",
+    "MTurkSettings",
     "ModelPrediction",
     "PotentialLabel",
     "QcStatus",

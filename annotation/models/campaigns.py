@@ -67,6 +67,15 @@ class Campaign(models.Model):
     classify_qc_worker_flagged_share = models.FloatField(
         default=PAPER.classify_qc_worker_flagged_share, validators=UNIT
     )
+    # Mechanical Turk: the most this campaign may cost, rewards, bonuses and fees included.
+    mturk_budget = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Budget cap in USD (rewards, bonuses and MTurk fees). Live publishing needs one.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
