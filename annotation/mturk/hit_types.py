@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from annotation.models import Campaign, Hit, MTurkSettings
 
@@ -118,11 +118,7 @@ def public_base_url() -> str:
 
 def task_url(kind: str, public_id: str) -> str:
     """The HTTPS address of a task's HIT page ("hit-contains" / "hit-classify")."""
-    try:
-        path = reverse(f"hit-{kind}", kwargs={"public_id": public_id})
-    except NoReverseMatch:  # the pages' URLs are not mounted in this tree: their fixed paths
-        path = f"/hit/{kind}/{public_id}/"
-    return public_base_url() + path
+    return public_base_url() + reverse(f"hit-{kind}", kwargs={"public_id": public_id})
 
 
 def external_question(url: str, frame_height: int) -> str:
