@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from itertools import islice
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
