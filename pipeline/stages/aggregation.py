@@ -145,6 +145,41 @@ def dataset_label_frequencies(campaign: Campaign, images: list[int]) -> dict[int
     return found
 
 
+def stored_aggregates(campaign: Campaign) -> dict[int, dict[str, Any]]:
+    """Image id -> its stored final labels in the shape of the published `reference` (and
+    of `aggregate_answers`' result): labels as class indices, keyed as strings."""
+    heads = ImageLabels._default_manager.filter(campaign=campaign).values_list(
+        "pk", "image_id", "num_objects", "main_label__index", "main_object", "dataset_object"
+    )
+    members: dict[int, list[dict[str, list[float]]]] = defaultdict(list)
+    rows = (
+        ImageObjectLabel.objects.filter(object__image_labels__campaign=campaign)
+        .order_by("object__image_labels_id", "object__index", "pk")
+        .values_list(
+            "object__image_labels_id",
+            "object__index",
+            "label__index",
+            "share",
+            "selection_frequency",
+        )
+    )
+    for head, index, label, share, sf in rows.iterator(chunk_size=20_000):
+        objects = members[head]
+        if len(objects) == index:
+            objects.append({})
+        objects[index][str(label)] = [share, sf]
+    return {
+        image: {
+            "num_objects": k,
+            "main_label": main,
+            "objects": members[pk],
+            "main_object": main_object,
+            "imagenet_object": dataset_object,
+        }
+        for pk, image, k, main, main_object, dataset_object in heads
+    }
+
+
 # --- from aggregates to rows ----------------------------------------------------------
 
 
@@ -183,10 +218,10 @@ def easy_labelled(image_id: int, label: int, frequency: float | None) -> Labelle
 
 def store_labels(campaign: Campaign, run: StageRun, labelled: list[Labelled]) -> None:
     """Replace the campaign's final labels with `labelled` (call inside a transaction)."""
-    ImageLabels.objects.filter(campaign=campaign).delete()
+    ImageLabels._default_manager.filter(campaign=campaign).delete()
     for start in range(0, len(labelled), BATCH):
         chunk = labelled[start : start + BATCH]
-        heads = ImageLabels.objects.bulk_create(
+        heads = ImageLabels._default_manager.bulk_create(
             ImageLabels(
                 campaign=campaign,
                 image_id=item.image_id,
