@@ -44,7 +44,7 @@ class CrowdModel:
     honest_workers: int = 20
     spammers: int = 0
     see_main: float = 0.97
-    see_other: float = 0.8
+    see_other: float = 0.85
     confuse: float = 0.1
     extra: float = 0.05
     slip: float = 0.02
