@@ -3,7 +3,8 @@
 Loads every answer to the campaign's tasks, runs `pipeline.classify_quality.run_classify_qc`
 with the campaign's threshold (rule 2 looks at each worker across all tasks, so it runs on
 the whole campaign at once) and writes each answer's `qc_status` and `qc_reason` in one
-transaction, a few bulk UPDATEs (one per outcome and reason, one per dropped worker).
+transaction, a few bulk UPDATEs (one per outcome and reason, one per dropped worker) of the
+answers whose outcome changed.
 A re-run recomputes every answer's status from scratch, so answers that arrived since the
 last run are included and the result does not depend on the previous one.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 
 from django.db import transaction
 
@@ -77,21 +79,29 @@ def answer_labels(answers) -> dict[int, list[int]]:
     return labels
 
 
-def campaign_answers(campaign: Campaign) -> list[core.ClassifyAnswer]:
-    """Every answer to the campaign's CLASSIFY tasks, in submission order."""
+def campaign_answers(
+    campaign: Campaign,
+) -> tuple[list[core.ClassifyAnswer], dict[int, tuple[str, str]]]:
+    """Every answer to the campaign's CLASSIFY tasks, in submission order, and each one's
+    stored (qc_status, qc_reason)."""
     answers = ClassifyAnswer.objects.filter(task__campaign=campaign)
     labels = answer_labels(answers)
-    rows = answers.order_by("submitted_at", "pk").values_list("pk", "worker_id", "main_label_id")
-    return [
-        core.ClassifyAnswer(pk, worker, tuple(labels.get(pk, ())), main)
-        for pk, worker, main in rows.iterator(chunk_size=20_000)
-    ]
+    rows = answers.order_by("submitted_at", "pk").values_list(
+        "pk", "worker_id", "main_label_id", "qc_status", "qc_reason"
+    )
+    found, stored = [], {}
+    for pk, worker, main, status, reason in rows.iterator(chunk_size=20_000):
+        found.append(core.ClassifyAnswer(pk, worker, tuple(labels.get(pk, ())), main))
+        stored[pk] = (status, reason)
+    return found, stored
 
 
 # --- services -------------------------------------------------------------------------
 
 
-def stored_outcome(outcome: core.AnswerOutcome, result: core.ClassifyQCResult, threshold) -> tuple:
+def stored_outcome(
+    outcome: core.AnswerOutcome, result: core.ClassifyQCResult, threshold: Fraction
+) -> tuple[str, str]:
     """(qc_status, qc_reason) of one answer."""
     worker = result.workers[outcome.answer.worker_id]
     dropped = (
@@ -113,17 +123,18 @@ def run_qc(campaign: Campaign, progress: Progress | None = None) -> QcSummary:
     """Quality control of all the campaign's CLASSIFY answers; stores each outcome."""
     params = campaign.params
     with stage_run(campaign, StageRun.Stage.CLASSIFY_QC) as run:
-        answers = campaign_answers(campaign)
+        answers, stored = campaign_answers(campaign)
         result = core.run_classify_qc(answers, params)
         threshold = share_threshold(params.classify_qc_worker_flagged_share)
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         by_reason: Counter[str] = Counter()
         for outcome in result.outcomes:
             status, reason = stored_outcome(outcome, result, threshold)
-            groups[status, reason].append(outcome.answer.answer_id)
             if reason:
                 by_reason[reason.split(":", 1)[0]] += 1
-        total, done = len(answers), 0
+            if stored[outcome.answer.answer_id] != (status, reason):  # re-runs write little
+                groups[status, reason].append(outcome.answer.answer_id)
+        total, done = sum(map(len, groups.values())), 0  # answers whose outcome changed
         with transaction.atomic():
             for (status, reason), ids in groups.items():
                 for start in range(0, len(ids), UPDATE_CHUNK):
@@ -136,7 +147,7 @@ def run_qc(campaign: Campaign, progress: Progress | None = None) -> QcSummary:
                     if progress:
                         progress(done, total)
         summary = QcSummary(
-            answers=total,
+            answers=len(answers),
             kept=result.count(Outcome.KEPT),
             by_reason=dict(by_reason),
             workers=len(result.workers),
