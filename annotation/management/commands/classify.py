@@ -26,9 +26,8 @@ STEPS = {"tasks": create_classify_tasks, "qc": run_qc, "aggregate": aggregate_ca
 
 def campaign_arg(value: str) -> Campaign:
     """A campaign by id (or by name), with a clear error."""
-    found = Campaign.objects.filter(pk=int(value)) if value.isdigit() else None
-    found = found if found and found.exists() else Campaign.objects.filter(name=value)
-    campaign = found.first()
+    campaign = Campaign.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    campaign = campaign or Campaign.objects.filter(name=value).first()
     if campaign is None:
         raise CommandError(f"No campaign with id or name {value!r}")
     return campaign
