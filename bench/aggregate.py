@@ -34,9 +34,10 @@ from pipeline.aggregation import (  # noqa: E402
     partition_answers,
     partition_label_order,
 )
+from pipeline.reference_data import classify_dev_path  # noqa: E402
 from pipeline.replay import read_records  # noqa: E402
 
-DEFAULT_INPUT = ROOT.parent / "shared" / "datasets" / "classify_dev.jsonl"
+DEFAULT_INPUT = classify_dev_path()
 
 Image = tuple[list[Response], int | None]
 

@@ -1,11 +1,19 @@
 """How closely the aggregation reproduces the authors' published aggregates.
 
-Run: `.venv/bin/python bench/score_reference.py [classify_dev.jsonl] [--show N]`.
+Run: `.venv/bin/python bench/score_reference.py [FILE.jsonl] [--recompute] [--show N]`.
+
+FILE holds records with the authors' `reference` (default: shared/datasets/classify_dev.jsonl).
+When its records carry an `aggregate` field (the output of
+`manage.py aggregate_classify --input X --output FILE`), that output is what gets scored, so
+the command itself is checked; otherwise, or with --recompute, each record is aggregated here
+with the same function the command uses.
 
 Prints, as fractions of images, agreement on the number of objects, the main label, the exact
 partition into objects (same groups of labels, order ignored) and the set of object labels
 (each object's most selected label), plus whole-record equality with `reference` (order and
-floats included); then lists a few disagreeing images to study.
+floats included); then lists a few disagreeing images to study. The last line is
+machine-readable: `images=... num_objects=... main_label=... partition=... object_labels=...
+identical=...`.
 """
 
 from __future__ import annotations
@@ -22,9 +30,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline.aggregation import object_labels  # noqa: E402
+from pipeline.reference_data import classify_dev_path  # noqa: E402
 from pipeline.replay import aggregate_record, read_records  # noqa: E402
-
-DEFAULT_INPUT = ROOT.parent / "shared" / "datasets" / "classify_dev.jsonl"
 
 Aggregate = Mapping[str, Any]
 
@@ -44,40 +51,63 @@ CHECKS: dict[str, Callable[[Aggregate, Aggregate], bool]] = {
 }
 
 
-def score(path: Path) -> tuple[int, dict[str, int], list[tuple[str, dict[str, Any]]]]:
-    """Images, agreements per check, and the records that fail some check."""
+def failed_checks(mine: Aggregate, reference: Aggregate) -> list[str]:
+    """Names of the checks on which `mine` disagrees with `reference`."""
+    return [name for name, check in CHECKS.items() if not check(mine, reference)]
+
+
+def score(
+    path: Path, recompute: bool = False
+) -> tuple[int, dict[str, int], list[tuple[str, dict[str, Any]]], int]:
+    """Images, agreements per check, the records failing some check, and how many records
+    were scored from their own `aggregate` field (command output) rather than recomputed."""
     agree = dict.fromkeys(CHECKS, 0)
     failures = []
-    images = 0
+    images = from_output = 0
     with path.open(encoding="utf-8") as lines:
-        for record in read_records(lines):
+        for number, record in enumerate(read_records(lines), start=1):
+            if "reference" not in record:
+                raise SystemExit(f"{path}: record {number} has no 'reference' to score against")
             images += 1
-            mine = aggregate_record(record)["aggregate"]
-            failed = [
-                name for name, check in CHECKS.items() if not check(mine, record["reference"])
-            ]
+            if "aggregate" in record and not recompute:
+                mine = record["aggregate"]
+                from_output += 1
+            else:
+                mine = aggregate_record(record)["aggregate"]
+            failed = failed_checks(mine, record["reference"])
             for name in CHECKS:
                 agree[name] += name not in failed
             if failed:
                 failures.append((",".join(failed), {**record, "aggregate": mine}))
-    return images, agree, failures
+    return images, agree, failures, from_output
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("input", nargs="?", type=Path, default=DEFAULT_INPUT)
+    parser.add_argument("input", nargs="?", type=Path, default=classify_dev_path())
+    parser.add_argument(
+        "--recompute", action="store_true", help="ignore an `aggregate` field and recompute"
+    )
     parser.add_argument("--show", type=int, default=5, help="disagreeing images to list")
     args = parser.parse_args()
-    images, agree, failures = score(args.input)
+    if not args.input.is_file():
+        raise SystemExit(f"No such file: {args.input}")
+    images, agree, failures, from_output = score(args.input, args.recompute)
+    if not images:
+        raise SystemExit(f"{args.input}: no records")
     for failed, record in failures[: args.show]:
-        print(f"--- {record['image']} (label {record['imagenet_label']}): {failed}")
+        print(f"--- {record.get('image')} (label {record['imagenet_label']}): {failed}")
         for response in record["responses"]:
             print(f"    {response}")
         print(f"    reference: {json.dumps(record['reference'])}")
         print(f"    ours:      {json.dumps(record['aggregate'])}")
-    print(f"images={images} disagreeing={len(failures)}")
+    source = "the file's aggregate field" if from_output == images else "recomputed"
+    if 0 < from_output < images:
+        source = f"mixed: {from_output} from the file's aggregate field, the rest recomputed"
+    print(f"scored: {source}; images={images} disagreeing={len(failures)}")
     for name, count in agree.items():
         print(f"{name}={count / images:.4f} ({count}/{images})")
+    print(f"images={images} " + " ".join(f"{n}={c / images:.4f}" for n, c in agree.items()))
 
 
 if __name__ == "__main__":

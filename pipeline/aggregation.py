@@ -312,6 +312,23 @@ def main_object(objects: Sequence[Sequence[int]], responses: Sequence[Response])
     return min(votes, key=lambda index: (-votes[index], index))
 
 
+def responses_from(answers: Iterable[tuple[Iterable[int], int]]) -> list[Response]:
+    """The core's input from (selected labels, main label) pairs, in answer order.
+
+    The one conversion used by the campaign's aggregation stage (answers stored in the
+    database) and by the JSONL replay, so that both aggregate identically. A label repeated
+    within an answer counts once, at its first place.
+    """
+    return [Response(tuple(dict.fromkeys(selected)), main) for selected, main in answers]
+
+
+def aggregate_answers(
+    answers: Iterable[tuple[Iterable[int], int]], dataset_label: int | None
+) -> dict[str, Any]:
+    """`aggregate_image` over (selected labels, main label) pairs: see `responses_from`."""
+    return aggregate_image(responses_from(answers), dataset_label)
+
+
 def aggregate_image(responses: Sequence[Response], dataset_label: int | None) -> dict[str, Any]:
     """Aggregate one image's surviving answers into the published `reference` shape."""
     if not responses:

@@ -1,7 +1,8 @@
 """Offline replay of the CLASSIFY aggregation over a JSONL file of answers.
 
 The shared core behind `manage.py aggregate_classify`, the reference benchmarks and the
-tests: the same `aggregate_image` that the campaign runs on stored answers, applied to
+tests: the same `aggregate_answers` that the campaign's aggregation stage
+(`pipeline.stages.aggregation`) runs on stored answers, applied to
 records in the format of shared/datasets/classify_dev.jsonl (`imagenet_label`, `responses`
 with `selected` and `main`; other fields are carried through untouched). Each output line is
 the input record plus an `aggregate` field shaped like the published `reference`.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.aggregation import Response, aggregate_image
+from pipeline.aggregation import aggregate_answers
 
 
 class ReplayError(ValueError):
@@ -93,8 +94,8 @@ def read_records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
 
 def aggregate_record(record: dict[str, Any]) -> dict[str, Any]:
     """The record plus its `aggregate` field."""
-    responses = [Response.from_json(r) for r in record["responses"]]
-    return {**record, "aggregate": aggregate_image(responses, record["imagenet_label"])}
+    answers = ((r["selected"], r["main"]) for r in record["responses"])
+    return {**record, "aggregate": aggregate_answers(answers, record["imagenet_label"])}
 
 
 @dataclass

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import json
 from itertools import islice
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from pipeline.reference_data import classify_dev_path
 from pipeline.replay import (
     ReplayError,
     aggregate_record,
@@ -19,8 +19,7 @@ from pipeline.replay import (
     replay_lines,
 )
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-CLASSIFY_DEV = DATASETS / "classify_dev.jsonl"
+CLASSIFY_DEV = classify_dev_path()
 SAMPLE_EVERY = 7  # a few hundred published images, spread over the file
 
 needs_reference = pytest.mark.skipif(
