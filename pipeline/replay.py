@@ -107,6 +107,7 @@ class ReplaySummary:
     main_differs: int = 0  # main label is not the dataset label
     dataset_label_dropped: int = 0  # the dataset label is in no object
     objects: dict[int, int] = field(default_factory=dict)  # number of objects -> images
+    skipped: int = 0  # bad records reported and left unaggregated
     seconds: float = 0.0
 
     def add(self, aggregate: dict[str, Any], dataset_label: int | None) -> None:
@@ -125,6 +126,7 @@ class ReplaySummary:
             f"multi-object {self.multi_object}; main label differs from dataset label "
             f"{self.main_differs}; dataset label in no object {self.dataset_label_dropped}; "
             f"objects per image {spread or '-'}"
+            + (f"; {self.skipped} bad records skipped" if self.skipped else "")
         )
 
 
@@ -132,24 +134,51 @@ def replay_lines(
     lines: Iterable[str],
     write: Callable[[str], Any],
     progress: Callable[[int], Any] | None = None,
+    on_error: Callable[[ReplayError], Any] | None = None,
 ) -> ReplaySummary:
-    """Aggregate every record of `lines`, writing one output line per record to `write`."""
+    """Aggregate every record of `lines`, writing one output line per record to `write`.
+
+    A bad record raises ReplayError, unless `on_error` is given: then it is reported there,
+    counted in `summary.skipped`, and the rest goes on. A skipped record that is a JSON object
+    is still written, with `aggregate: null` and its `error`, so output lines match input
+    records; a line that is not JSON at all is left out."""
     summary = ReplaySummary()
     start = time.perf_counter()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        record = parse_line(line, number)
         try:
-            result = aggregate_record(record)
-        except ValueError as error:
-            raise ReplayError(number, str(error)) from error
-        write(json.dumps(result) + "\n")
-        summary.add(result["aggregate"], record["imagenet_label"])
+            result = _replay_line(line, number)
+        except ReplayError as error:
+            if on_error is None:
+                raise
+            on_error(error)
+            summary.skipped += 1
+            _write_skipped(line, error, write)
+        else:
+            write(json.dumps(result) + "\n")
+            summary.add(result["aggregate"], result["imagenet_label"])
         if progress:
             progress(1)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _replay_line(line: str, number: int) -> dict[str, Any]:
+    record = parse_line(line, number)
+    try:
+        return aggregate_record(record)
+    except ValueError as error:
+        raise ReplayError(number, str(error)) from error
+
+
+def _write_skipped(line: str, error: ReplayError, write: Callable[[str], Any]) -> None:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return
+    if isinstance(record, dict):
+        write(json.dumps({**record, "aggregate": None, "error": str(error)}) + "\n")
 
 
 def count_records(path: Path) -> int:
@@ -159,7 +188,10 @@ def count_records(path: Path) -> int:
 
 
 def replay_file(
-    input_path: Path, output_path: Path, progress: Callable[[int], Any] | None = None
+    input_path: Path,
+    output_path: Path,
+    progress: Callable[[int], Any] | None = None,
+    on_error: Callable[[ReplayError], Any] | None = None,
 ) -> ReplaySummary:
     """Aggregate a JSONL file into another, replacing the output only on success."""
     output_path = Path(output_path)
@@ -171,7 +203,7 @@ def replay_file(
             Path(input_path).open(encoding="utf-8") as source,
             os.fdopen(handle, "w", encoding="utf-8") as target,
         ):
-            summary = replay_lines(source, target.write, progress)
+            summary = replay_lines(source, target.write, progress, on_error)
         os.replace(temporary, output_path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

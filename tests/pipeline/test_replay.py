@@ -166,14 +166,38 @@ def test_command_with_keyword_options_needs_no_database(tmp_path):
     assert "1 images aggregated" in out and "multi-object 1" in out
 
 
-def test_command_reports_bad_line(tmp_path):
+def test_command_strict_stops_at_a_bad_line(tmp_path):
     source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     source.write_text("".join(jsonl(RECORD, {"imagenet_label": 1})))
     with pytest.raises(CommandError, match="line 2: needs a non-empty list 'responses'"):
-        run_command("--input", str(source), "--output", str(target))
+        run_command("--input", str(source), "--output", str(target), "--strict")
     assert not target.exists()
+
+
+def test_command_reports_a_bad_line_and_aggregates_the_rest(tmp_path):
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(jsonl(RECORD, {"imagenet_label": 1}, RECORD)))
+    out, err = run_command("--input", str(source), "--output", str(target))
+    assert "line 2: needs a non-empty list 'responses' (skipped)" in err
+    assert "2 images aggregated" in out and "1 bad records skipped" in out
+    written = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [w["aggregate"] is None for w in written] == [False, True, False]
 
 
 def test_command_reports_missing_input(tmp_path):
     with pytest.raises(CommandError, match="No such input file"):
         run_command("--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o"))
+
+
+def test_bad_records_can_be_reported_and_skipped():
+    errors: list[ReplayError] = []
+    written: list[str] = []
+    bad = {**RECORD, "responses": [{"selected": [], "main": 1}]}
+    lines = jsonl(RECORD, bad) + ["{oops\n"] + jsonl(RECORD)
+    summary = replay_lines(lines, written.append, on_error=errors.append)
+    assert [e.line for e in errors] == [2, 3]
+    assert summary.images == 2 and summary.skipped == 2
+    out = [json.loads(line) for line in written]
+    assert len(out) == 3  # the unparseable line cannot be echoed
+    assert out[1]["aggregate"] is None and "non-empty list 'selected'" in out[1]["error"]
+    assert out[0]["aggregate"] == out[2]["aggregate"] is not None

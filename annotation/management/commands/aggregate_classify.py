@@ -27,6 +27,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--input", required=True, type=Path, help="JSONL file of answers.")
         parser.add_argument("--output", required=True, type=Path, help="JSONL file to write.")
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="Stop at the first bad record (default: report it, write it with "
+            "aggregate null and its error, and go on).",
+        )
 
     def handle(self, *args, **opts) -> None:
         source, target = Path(opts["input"]), Path(opts["output"])
@@ -41,8 +47,17 @@ class Command(BaseCommand):
             file=sys.stderr,
             disable=opts["verbosity"] < 1,
         ) as bar:
+            on_error = None if opts["strict"] else self._reporter(source)
             try:
-                summary = replay_file(source, target, progress=bar.update)
+                summary = replay_file(source, target, progress=bar.update, on_error=on_error)
             except ReplayError as error:
                 raise CommandError(f"{source}: {error}") from error
-        self.stdout.write(self.style.SUCCESS(f"{summary} -> {target}"))
+        style = self.style.WARNING if summary.skipped else self.style.SUCCESS
+        self.stdout.write(style(f"{summary} -> {target}"))
+
+    def _reporter(self, source: Path):
+        def report(error: ReplayError) -> None:
+            with tqdm.external_write_mode(file=sys.stderr):  # keep the bar intact
+                self.stderr.write(f"{source}: {error} (skipped)")
+
+        return report
