@@ -93,9 +93,7 @@ def hand_grid(
     campaign: Campaign, query: LabelClass, tested: Sequence[Image], controls: Sequence[Image]
 ) -> ContainsGrid:
     n = next(_serial)
-    grid = ContainsGrid.objects.create(
-        campaign=campaign, number=n, query=query, public_id=f"g{n}"
-    )
+    grid = ContainsGrid.objects.create(campaign=campaign, number=n, query=query, public_id=f"g{n}")
     GridItem.objects.bulk_create(
         [
             GridItem(grid=grid, position=pos, image=image, is_control=is_control)

@@ -68,8 +68,7 @@ def test_positions_are_shuffled(make_campaign):
     # controls are not all at the end of their grids
     grids = ContainsGrid.objects.filter(campaign=campaign)
     tails = [
-        list(g.items.order_by("-position").values_list("is_control", flat=True)[:5])
-        for g in grids
+        list(g.items.order_by("-position").values_list("is_control", flat=True)[:5]) for g in grids
     ]
     assert any(not all(tail) for tail in tails) and any(flags)
 
