@@ -1,7 +1,7 @@
 """CONTAINS quality control: judge every answer of a campaign (core: pipeline.contains_quality).
 
 Per answer, the database counts the controls of its grid and how many of them the answer
-selected (two correlated COUNT subqueries, no rows in Python); the core applies the worker
+selected (two GROUP BY queries, no selection row in Python); the core applies the worker
 rule then the grid rule; every answer gets `qc_status` and a `qc_reason` a researcher can
 read ("found 1 of 5 controls, under 40%"). Statuses: kept, dropped_worker, dropped_answer
 (the core's dropped_grid). Updates are grouped by (status, reason), a few hundred UPDATEs at
@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Count
 
 from annotation.models import (
     Campaign,
@@ -47,25 +46,32 @@ class QcResult:
     by_status: dict[str, int] = field(default_factory=dict)  # QcStatus value -> answers
 
 
-def _count(queryset, group: str) -> Subquery:
-    return Coalesce(
-        Subquery(queryset.order_by().values(group).annotate(n=Count("pk")).values("n")),
-        0,
-        output_field=IntegerField(),
-    )
-
-
 def load_answers(campaign: Campaign) -> list[core.GridAnswer]:
-    """Every CONTAINS answer of the campaign with its grid's controls and those it found."""
-    controls = GridItem.objects.filter(grid=OuterRef("grid"), is_control=True)
-    found = ContainsSelection.objects.filter(answer=OuterRef("pk"), item__is_control=True)
+    """Every CONTAINS answer of the campaign with its grid's controls and those it found.
+
+    Two GROUP BY queries count them in the database (controls per grid, controls selected per
+    answer); only one row per grid and per answer comes back."""
+    controls = dict(
+        GridItem.objects.filter(grid__campaign=campaign, is_control=True)
+        .order_by()
+        .values_list("grid")
+        .annotate(n=Count("pk"))
+    )
+    found = dict(
+        ContainsSelection.objects.filter(answer__grid__campaign=campaign, item__is_control=True)
+        .order_by()
+        .values_list("answer")
+        .annotate(n=Count("pk"))
+    )
     rows = (
         ContainsAnswer.objects.filter(grid__campaign=campaign)
-        .annotate(n_controls=_count(controls, "grid"), n_found=_count(found, "answer"))
         .order_by("pk")
-        .values_list("pk", "worker_id", "grid_id", "n_controls", "n_found")
+        .values_list("pk", "worker_id", "grid_id")
     )
-    return [core.GridAnswer(*row) for row in rows.iterator(chunk_size=20_000)]
+    return [
+        core.GridAnswer(pk, worker, grid, controls.get(grid, 0), found.get(pk, 0))
+        for pk, worker, grid in rows.iterator(chunk_size=20_000)
+    ]
 
 
 def reason(outcome: core.AnswerOutcome, answer: core.GridAnswer, params: CampaignParams) -> str:
@@ -98,9 +104,12 @@ def run_qc(campaign: Campaign) -> QcResult:
         with transaction.atomic():
             for (status, text), ids in groups.items():
                 for start in range(0, len(ids), 10_000):
-                    ContainsAnswer.objects.filter(pk__in=ids[start : start + 10_000]).update(
+                    chunk = ContainsAnswer.objects.filter(pk__in=ids[start : start + 10_000])
+                    # rows already judged the same are left alone: re-runs write little
+                    chunk.exclude(qc_status=status, qc_reason=text).update(
                         qc_status=status, qc_reason=text
                     )
+        _analyze()
         report_progress(run, len(answers))
         run.message = _message(report, len(answers))
     by_status: dict[str, int] = defaultdict(int)
@@ -109,6 +118,15 @@ def run_qc(campaign: Campaign) -> QcResult:
     return QcResult(
         run.pk, len(answers), report.counts, len(report.dropped_workers), dict(by_status)
     )
+
+
+def _analyze() -> None:
+    """Refresh PostgreSQL's statistics of the answers table: every qc_status just changed, and
+    the later stages filter on it (stale statistics there give nested-loop plans that take
+    minutes at paper scale)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(ContainsAnswer._meta.db_table)}")
 
 
 def _message(report: core.QualityReport, total: int) -> str:

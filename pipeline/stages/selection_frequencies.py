@@ -1,9 +1,9 @@
 """Selection frequencies: for every (image, potential label) pair of a campaign, how many kept
 CONTAINS answers selected the image in a grid whose query is that label, over how many kept
 answers saw it there (PIPELINE.md, stage 2). Counted by PostgreSQL (or SQLite) in one
-INSERT ... SELECT with GROUP BY: grid items LEFT JOIN the grid's kept answers LEFT JOIN the
-selection of that item by that answer; COUNT(answer) is the denominator, COUNT(selection)
-the numerator. No selection row passes through Python.
+INSERT ... SELECT: kept answers counted per grid (the denominator) and their selections per
+grid item (the numerator) with GROUP BY, joined to the tested items and summed per (image,
+query label). No selection row passes through Python.
 
 Every tested pair gets a row, also when no answer of its grid survived quality control:
 then `answers` is 0 and `frequency` is NULL (stage 4 calls such images ambiguous). Only
@@ -63,23 +63,71 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _pairs_sql() -> str:
+    """A WITH clause whose `pairs` holds (image_id, label_id, selected, answers). Kept answers
+    per grid and selections per item are aggregated first (a few thousand and a few hundred
+    thousand rows), then joined to the items: no row per (item, answer)."""
+    return f"""
+        WITH kept AS (
+            SELECT a.id, a.grid_id FROM {_table(ContainsAnswer)} a
+            JOIN {_table(ContainsGrid)} g ON g.id = a.grid_id
+            WHERE g.campaign_id = %(campaign)s AND a.qc_status = %(kept)s
+        ),
+        per_grid AS (SELECT grid_id, COUNT(*) AS n FROM kept GROUP BY grid_id),
+        per_item AS (
+            SELECT s.item_id, COUNT(*) AS n FROM {_table(ContainsSelection)} s
+            JOIN kept ON kept.id = s.answer_id GROUP BY s.item_id
+        ),
+        pairs AS (
+            SELECT gi.image_id, g.query_id AS label_id,
+                   CAST(SUM(COALESCE(per_item.n, 0)) AS INTEGER) AS selected,
+                   CAST(SUM(COALESCE(per_grid.n, 0)) AS INTEGER) AS answers
+            FROM {_table(GridItem)} gi
+            JOIN {_table(ContainsGrid)} g ON g.id = gi.grid_id
+            LEFT JOIN per_grid ON per_grid.grid_id = gi.grid_id
+            LEFT JOIN per_item ON per_item.item_id = gi.id
+            WHERE g.campaign_id = %(campaign)s AND (gi.is_control = %(false)s OR %(controls)s)
+            GROUP BY gi.image_id, g.query_id
+        )
+    """
+
+
 def _insert_sql() -> str:
     float_type = SelectionFrequency._meta.get_field("frequency").db_type(connection)
     return f"""
+        {_pairs_sql()}
         INSERT INTO {_table(SelectionFrequency)}
             (campaign_id, image_id, label_id, selected, answers, frequency, run_id)
-        SELECT g.campaign_id, gi.image_id, g.query_id, COUNT(s.id), COUNT(a.id),
-               CASE WHEN COUNT(a.id) > 0
-                    THEN CAST(COUNT(s.id) AS {float_type}) / CAST(COUNT(a.id) AS {float_type})
+        SELECT %(campaign)s, image_id, label_id, selected, answers,
+               CASE WHEN answers > 0
+                    THEN CAST(selected AS {float_type}) / CAST(answers AS {float_type})
                END,
-               %s
-        FROM {_table(GridItem)} gi
-        JOIN {_table(ContainsGrid)} g ON g.id = gi.grid_id
-        LEFT JOIN {_table(ContainsAnswer)} a ON a.grid_id = g.id AND a.qc_status = %s
-        LEFT JOIN {_table(ContainsSelection)} s ON s.answer_id = a.id AND s.item_id = gi.id
-        WHERE g.campaign_id = %s AND (gi.is_control = %s OR %s)
-        GROUP BY g.campaign_id, gi.image_id, g.query_id
+               %(run)s
+        FROM pairs
     """
+
+
+def _args(campaign: Campaign, include_controls: bool, run_id: int | None = None) -> dict:
+    return {
+        "campaign": campaign.pk,
+        "kept": QcStatus.KEPT,
+        "false": False,
+        "controls": include_controls,
+        "run": run_id,
+    }
+
+
+def count_pairs(
+    campaign: Campaign, include_controls: bool = False
+) -> list[tuple[int, int, int, int]]:
+    """(image, label, selected, answers) of every pair, counted by the database without
+    storing anything (a selector, for checks and comparisons)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _pairs_sql() + " SELECT image_id, label_id, selected, answers FROM pairs",
+            _args(campaign, include_controls),
+        )
+        return cursor.fetchall()
 
 
 def compute_frequencies(campaign: Campaign, include_controls: bool = False) -> FrequencyResult:
@@ -91,9 +139,9 @@ def compute_frequencies(campaign: Campaign, include_controls: bool = False) -> F
         with transaction.atomic():
             SelectionFrequency.objects.filter(campaign=campaign).delete()
             with connection.cursor() as cursor:
-                cursor.execute(
-                    _insert_sql(), [run.pk, QcStatus.KEPT, campaign.pk, False, include_controls]
-                )
+                if connection.vendor == "postgresql":  # room for the hash aggregates
+                    cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute(_insert_sql(), _args(campaign, include_controls, run.pk))
                 pairs = cursor.rowcount
         empty = SelectionFrequency.objects.filter(campaign=campaign, answers=0).count()
         pending = ContainsAnswer.objects.filter(
