@@ -239,7 +239,9 @@ def main() -> None:
     print(f"  {cands.candidates} candidates, sizes {cands.sizes}, truncated {cands.truncated}")
     incl, incl_s = timed("inclusion", compute_inclusion, campaign)
     print(f"  {incl.counts} (paper: 6,761 follow-up, 2,923 easy, 150 mislabeled, 166 ambiguous)")
-    counted, count_s = timed("  of which counting alone (the GROUP BY)", count_pairs, campaign)
+    counted, count_s = timed(
+        "selection frequencies, counting only (no storing)", count_pairs, campaign
+    )
     pairs, base_s = timed(
         "baseline: counting by a Python loop over the selections", baseline_frequencies, campaign
     )

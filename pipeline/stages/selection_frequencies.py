@@ -104,6 +104,7 @@ def _insert_sql() -> str:
                END,
                %(run)s
         FROM pairs
+        ORDER BY image_id, label_id
     """
 
 
@@ -142,7 +143,8 @@ def compute_frequencies(campaign: Campaign, include_controls: bool = False) -> F
                 if connection.vendor == "postgresql":  # room for the hash aggregates
                     cursor.execute("SET LOCAL work_mem = '64MB'")
                 cursor.execute(_insert_sql(), _args(campaign, include_controls, run.pk))
-                pairs = cursor.rowcount
+            # counted, not cursor.rowcount: SQLite reports -1 for INSERT with a WITH clause
+            pairs = SelectionFrequency.objects.filter(campaign=campaign).count()
         empty = SelectionFrequency.objects.filter(campaign=campaign, answers=0).count()
         pending = ContainsAnswer.objects.filter(
             grid__campaign=campaign, qc_status=QcStatus.PENDING
