@@ -1,15 +1,16 @@
 """Paper-scale CONTAINS campaign: quality control, selection frequencies, candidate sets and
 inclusion on 10,000 images.
 
-Run: `.venv/bin/python bench/contains.py [--images 10000] [--fresh]`.
+Run: `.venv/bin/python bench/contains.py [--images 10000] [--reuse]`.
 
-Uses its own PostgreSQL database (DATABASE_URL, default
+Uses its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres:postgres@127.0.0.1:5432/finelabel_bench_contains), creates it, migrates
 it and loads the class catalogue when missing. Setup (not timed): 10,000 images over the
 1,000 classes, about 14 potential labels each (the dataset label, neighbours by class index
 as an ensemble's confusions would be, a few far ones), the grids built by the real stage, and
 9 answers per grid written by the crowd simulator's answer model (10% spammers, COPY for the
-selections). A campaign left by an earlier run with the same size is reused unless --fresh.
+selections); --reuse keeps the campaign of an earlier run instead (its tables then carry the
+dead rows of earlier runs, which slows every stage down).
 
 Timed: the four stages as the `contains` command runs them. Baseline in the same run: the
 same selection frequencies counted by a Python loop over the selection rows (what the
@@ -49,7 +50,8 @@ def ensure_database(url: str) -> None:
 
 
 def setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
+    # never the application's own database: the bench deletes and rewrites its campaign
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     ensure_database(os.environ["DATABASE_URL"])
     import django
@@ -198,7 +200,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fresh", action="store_true", help="rebuild the campaign")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the campaign of an earlier run (faster setup)"
+    )
     args = parser.parse_args()
     setup_django()
     from django.db import connection
@@ -223,7 +227,7 @@ def main() -> None:
     ):
         campaign = make_campaign(args.images, args.seed)
     else:
-        print(f"reusing campaign {name} (--fresh rebuilds it)")
+        print(f"reusing campaign {name}")
     # every stage starts from fresh answers, as after a crowd run: none judged, no output
     ContainsAnswer.objects.filter(grid__campaign=campaign).update(qc_status="pending", qc_reason="")
     for model in (SelectionFrequency, CandidateLabel, ImageInclusion):
