@@ -221,7 +221,7 @@ def main() -> None:
     name = f"bench-contains-{args.images}"
     campaign = Campaign.objects.filter(name=name, seed=args.seed).first()
     if (
-        args.fresh
+        not args.reuse
         or campaign is None
         or not ContainsAnswer.objects.filter(grid__campaign=campaign).exists()
     ):
