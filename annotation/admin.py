@@ -1,7 +1,8 @@
 """The researcher's admin: every table of the pipeline with lists, filters and search."""
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from . import models as m
@@ -207,21 +208,59 @@ class ContainsGridAdmin(admin.ModelAdmin):
         return obj._answers
 
 
+def _per_worker_count(queryset, field: str = "worker") -> Coalesce:
+    """COUNT of `queryset` rows per worker, as a subquery on the Worker list."""
+    rows = queryset.order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 @admin.register(m.Worker)
 class WorkerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "source", "blocked", "contains_count", "classify_count"]
+    list_display = [
+        "external_id",
+        "source",
+        "blocked",
+        "contains_count",
+        "control_accuracy",
+        "contains_dropped_share",
+        "classify_count",
+    ]
     list_filter = ["source", "blocked"]
     search_fields = ["external_id"]
 
     def get_queryset(self, request):
+        worker = OuterRef("pk")
+        answers = m.ContainsAnswer.objects.filter(worker=worker)
+        checked = answers.exclude(qc_status=m.QcStatus.PENDING)
+        dropped = checked.exclude(qc_status=m.QcStatus.KEPT)
+        found = m.ContainsSelection.objects.filter(answer__worker=worker, item__is_control=True)
+        shown = m.GridItem.objects.filter(is_control=True, grid__answers__worker=worker)
         return (
             super()
             .get_queryset(request)
             .annotate(
-                _contains=Count("contains_answers", distinct=True),
+                _contains=_per_worker_count(answers),
                 _classify=Count("classify_answers", distinct=True),
+                _controls_found=_per_worker_count(found, "answer__worker"),
+                _controls_shown=_per_worker_count(shown, "grid__answers__worker"),
+                _checked=_per_worker_count(checked),
+                _dropped=_per_worker_count(dropped),
             )
         )
+
+    @admin.display(description="control accuracy")
+    def control_accuracy(self, obj) -> str:
+        """Controls selected / controls shown, over all the worker's CONTAINS answers."""
+        if not obj._controls_shown:
+            return "-"
+        return f"{obj._controls_found / obj._controls_shown:.0%} of {obj._controls_shown}"
+
+    @admin.display(ordering="_dropped", description="dropped by QC")
+    def contains_dropped_share(self, obj) -> str:
+        """Share of the worker's checked CONTAINS answers that quality control dropped."""
+        if not obj._checked:
+            return "-"
+        return f"{obj._dropped / obj._checked:.0%} of {obj._checked}"
 
     @admin.display(ordering="_contains", description="CONTAINS answers")
     def contains_count(self, obj) -> int:

@@ -1,0 +1,138 @@
+"""CONTAINS quality control: judge every answer of a campaign (core: pipeline.contains_quality).
+
+Per answer, the database counts the controls of its grid and how many of them the answer
+selected (two GROUP BY queries, no selection row in Python); the core applies the worker
+rule then the grid rule; every answer gets `qc_status` and a `qc_reason` a researcher can
+read ("found 1 of 5 controls, under 40%"). Statuses: kept, dropped_worker, dropped_answer
+(the core's dropped_grid). Updates are grouped by (status, reason), a few hundred UPDATEs at
+paper scale, in one transaction. Re-running judges every answer again from scratch, so
+answers that arrived since the last run are included and nothing is judged twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Count
+
+from annotation.models import (
+    Campaign,
+    ContainsAnswer,
+    ContainsSelection,
+    GridItem,
+    QcStatus,
+    StageRun,
+)
+from pipeline import contains_quality as core
+from pipeline.params import CampaignParams
+from pipeline.stages.errors import MissingInput
+from pipeline.stages.runs import report_progress, stage_run
+
+STATUS = {
+    core.Status.KEPT: QcStatus.KEPT,
+    core.Status.DROPPED_WORKER: QcStatus.DROPPED_WORKER,
+    core.Status.DROPPED_GRID: QcStatus.DROPPED_ANSWER,
+}
+
+
+@dataclass
+class QcResult:
+    run_id: int
+    answers: int
+    counts: dict[str, int]  # kept, dropped_worker, dropped_grid, unchecked
+    dropped_workers: int
+    by_status: dict[str, int] = field(default_factory=dict)  # QcStatus value -> answers
+
+
+def load_answers(campaign: Campaign) -> list[core.GridAnswer]:
+    """Every CONTAINS answer of the campaign with its grid's controls and those it found.
+
+    Two GROUP BY queries count them in the database (controls per grid, controls selected per
+    answer); only one row per grid and per answer comes back."""
+    controls = dict(
+        GridItem.objects.filter(grid__campaign=campaign, is_control=True)
+        .order_by()
+        .values_list("grid")
+        .annotate(n=Count("pk"))
+    )
+    found = dict(
+        ContainsSelection.objects.filter(answer__grid__campaign=campaign, item__is_control=True)
+        .order_by()
+        .values_list("answer")
+        .annotate(n=Count("pk"))
+    )
+    rows = (
+        ContainsAnswer.objects.filter(grid__campaign=campaign)
+        .order_by("pk")
+        .values_list("pk", "worker_id", "grid_id")
+    )
+    return [
+        core.GridAnswer(pk, worker, grid, controls.get(grid, 0), found.get(pk, 0))
+        for pk, worker, grid in rows.iterator(chunk_size=20_000)
+    ]
+
+
+def reason(outcome: core.AnswerOutcome, answer: core.GridAnswer, params: CampaignParams) -> str:
+    """What a researcher reads beside the status."""
+    found = f"found {answer.n_controls_selected} of {answer.n_controls} controls"
+    if outcome.status is core.Status.DROPPED_WORKER:
+        return (
+            f"worker found under {params.qc_worker_control_rate:.0%} of the controls in "
+            f"{outcome.worker_bad_share:.0%} of their grids (limit "
+            f"{params.qc_worker_bad_grid_share:.0%}); this answer {found}"
+        )
+    if outcome.status is core.Status.DROPPED_GRID:
+        return f"{found}, under {params.qc_grid_control_rate:.0%}"
+    if outcome.control_rate is None:
+        return "grid has no controls: kept unchecked"
+    return found
+
+
+def run_qc(campaign: Campaign) -> QcResult:
+    """Judge and store every CONTAINS answer of the campaign (module docstring)."""
+    answers = load_answers(campaign)
+    if not answers:
+        raise MissingInput(f"campaign {campaign.name!r} has no CONTAINS answers to check")
+    params = campaign.params
+    report = core.control_quality(answers, params)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for answer, outcome in zip(answers, report.outcomes, strict=True):
+        groups[(STATUS[outcome.status], reason(outcome, answer, params))].append(answer.answer_id)
+    with stage_run(campaign, StageRun.Stage.CONTAINS_QC, total=len(answers)) as run:
+        with transaction.atomic():
+            for (status, text), ids in groups.items():
+                for start in range(0, len(ids), 10_000):
+                    chunk = ContainsAnswer.objects.filter(pk__in=ids[start : start + 10_000])
+                    # rows already judged the same are left alone: re-runs write little
+                    chunk.exclude(qc_status=status, qc_reason=text).update(
+                        qc_status=status, qc_reason=text
+                    )
+        _analyze()
+        report_progress(run, len(answers))
+        run.message = _message(report, len(answers))
+    by_status: dict[str, int] = defaultdict(int)
+    for (status, _), ids in groups.items():
+        by_status[status] += len(ids)
+    return QcResult(
+        run.pk, len(answers), report.counts, len(report.dropped_workers), dict(by_status)
+    )
+
+
+def _analyze() -> None:
+    """Refresh PostgreSQL's statistics of the answers table: every qc_status just changed, and
+    the later stages filter on it (stale statistics there give nested-loop plans that take
+    minutes at paper scale)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(ContainsAnswer._meta.db_table)}")
+
+
+def _message(report: core.QualityReport, total: int) -> str:
+    c = report.counts
+    return (
+        f"{total} answers: {c['kept']} kept ({c['unchecked']} on grids without controls), "
+        f"{c['dropped_worker']} dropped with their worker ({len(report.dropped_workers)} "
+        f"workers), {c['dropped_grid']} dropped for too few controls found."
+    )
