@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html
 
 from . import models as m
@@ -89,7 +90,7 @@ class StageRunInline(ReadOnlyInline):
 
 @admin.register(m.Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "dataset", "state", "ensemble", "created_at"]
+    list_display = ["name", "dataset", "state", "ensemble", "created_at", "dashboard"]
     list_filter = ["state", "dataset"]
     search_fields = ["name"]
     inlines = [StageRunInline]
@@ -135,6 +136,11 @@ class CampaignAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+
+    @admin.display(description="dashboard")
+    def dashboard(self, obj) -> str:
+        return format_html('<a href="{}">dashboard</a>', reverse("dashboard", args=[obj.pk]))
 
 
 @admin.register(m.StageRun)
