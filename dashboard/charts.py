@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -19,9 +19,12 @@ from matplotlib.figure import Figure  # noqa: E402
 from .analyses import CACHE_SECONDS, CampaignAnalyses, cache_key  # noqa: E402
 
 FORMATS = ("svg", "png", "csv")
+MODEL_CONFUSION = "confusion-model-"
 CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "csv": "text/csv; charset=utf-8"}
 SIZE = (6.4, 3.4)
 COLOURS = {"top1": "#9aa5b8", "top5": "#5b7fc7", "multilabel": "#2a9d6f"}
+MARGINS = {"left": 0.1, "right": 0.97, "bottom": 0.16, "top": 0.93, "wspace": 0.08}
+WIDE_LABELS = {"left": 0.33}
 STYLE = {
     "svg.fonttype": "none",  # text stays text: small, searchable, selectable
     "font.size": 9,
@@ -39,6 +42,7 @@ class Chart:
     table: pd.DataFrame
     draw: Callable[[Figure], None]
     size: tuple[float, float] = SIZE
+    margins: dict = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -54,11 +58,10 @@ def _no_data(fig: Figure) -> None:
 def _bars(table: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str) -> Callable:
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
-        ax.bar(table[x].astype(str), table[y], color="#5b7fc7")
+        ax.bar(table[x].to_numpy(), table[y].to_numpy(), color="#5b7fc7")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        if len(table) > 25:
-            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(20))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(20, integer=True))
 
     return draw
 
@@ -140,6 +143,7 @@ def _multi(an: CampaignAnalyses) -> Chart:
         table,
         draw,
         (6.4, 2.4),
+        {"left": 0.2, "bottom": 0.22},
     )
 
 
@@ -177,9 +181,12 @@ def _heatmap(
         ax.set_xlabel(cols.replace("_", " "))
         ax.set_ylabel(rows.replace("_", " "))
         ax.spines[:].set_visible(False)
-        fig.colorbar(im, ax=ax, shrink=0.8, label="share of row" if normalise else "images")
+        fig.colorbar(
+            im, ax=ax, shrink=0.8, pad=0.02, label="share of row" if normalise else "images"
+        )
 
-    return Chart(name, title, caption, table, draw, (6.4, 5.6))
+    margins = {"left": 0.3, "bottom": 0.3, "right": 0.98, "top": 0.97}
+    return Chart(name, title, caption, table, draw, (6.4, 5.6), margins)
 
 
 def _accuracy(an: CampaignAnalyses) -> Chart:
@@ -229,6 +236,7 @@ def _accuracy(an: CampaignAnalyses) -> Chart:
         table,
         draw,
         (7.2, 3.8),
+        {"bottom": 0.3, "top": 0.92},
     )
 
 
@@ -244,7 +252,9 @@ def _corrections(an: CampaignAnalyses) -> Chart:
 
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
-        ax.barh([m[:28] for m in table["model"]], table["share"].fillna(0), color="#2a9d6f")
+        y = np.arange(len(table))
+        ax.barh(y, table["share"].fillna(0).to_numpy(), color="#2a9d6f")
+        ax.set_yticks(y, [m[:28] for m in table["model"]])
         for y, (n, k) in enumerate(
             zip(table["top5_corrections"], table["second_object"], strict=True)
         ):
@@ -261,7 +271,8 @@ def _corrections(an: CampaignAnalyses) -> Chart:
         "in the top five; the share in which the first prediction is another object's label.",
         table,
         draw,
-        (6.4, 0.9 + 0.35 * max(len(an.models), 2)),
+        (6.4, 1.2 + 0.35 * max(len(an.models), 2)),
+        {**WIDE_LABELS, "bottom": 0.3},
     )
 
 
@@ -287,7 +298,8 @@ def _human_assessment(an: CampaignAnalyses) -> Chart:
             ivs = [getattr(s, attr) for s in an.models]
             vals = np.array([iv.value for iv in ivs])
             err = np.array([[iv.value - iv.low for iv in ivs], [iv.high - iv.value for iv in ivs]])
-            ax.errorbar(vals, models, xerr=err, fmt="o", capsize=3, color="#5b7fc7")
+            ax.errorbar(vals, np.arange(len(models)), xerr=err, fmt="o", capsize=3, color="#5b7fc7")
+            ax.set_yticks(np.arange(len(models)), models)
             ax.set_xlim(0, 1)
             ax.set_xlabel(label)
             ax.grid(axis="x", alpha=0.3)
@@ -299,7 +311,8 @@ def _human_assessment(an: CampaignAnalyses) -> Chart:
         "main label, with 95% bootstrap intervals.",
         table,
         draw,
-        (7.2, 1.0 + 0.35 * max(len(an.models), 2)),
+        (7.2, 1.2 + 0.35 * max(len(an.models), 2)),
+        {**WIDE_LABELS, "bottom": 0.3},
     )
 
 
@@ -361,7 +374,8 @@ def _pairs(an: CampaignAnalyses) -> Chart:
         "Pairs of classes given to the same object of an image (used for one thing, not two).",
         table,
         draw,
-        (6.4, 1.0 + 0.3 * max(len(top), 2)),
+        (6.4, 1.2 + 0.3 * max(len(top), 2)),
+        {**WIDE_LABELS, "left": 0.45, "bottom": 0.25},
     )
 
 
@@ -421,7 +435,7 @@ def build_charts(an: CampaignAnalyses) -> dict[str, Chart]:
     for model, matrix in an.confusion_models.items():
         charts.append(
             _heatmap(
-                f"confusion-model-{an.model_slug(model)}",
+                f"{MODEL_CONFUSION}{an.model_slug(model)}",
                 f"Superclass confusion: {model}",
                 "Rows: the dataset label's superclass; columns: the superclass of the model's "
                 "first prediction. Shares of each row.",
@@ -437,7 +451,9 @@ def build_charts(an: CampaignAnalyses) -> dict[str, Chart]:
 
 def _render_figure(chart: Chart, fmt: str) -> bytes:
     with matplotlib.rc_context({**STYLE, "svg.hashsalt": chart.name}):
-        fig = Figure(figsize=chart.size, layout="constrained")
+        # Fixed margins: a layout engine would cost more than the drawing itself.
+        fig = Figure(figsize=chart.size)
+        fig.subplots_adjust(**{**MARGINS, **chart.margins})
         (_no_data if chart.empty else chart.draw)(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=150 if fmt == "png" else 72, metadata=_metadata(fmt))

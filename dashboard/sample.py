@@ -103,6 +103,7 @@ def build_sample_campaign(
             others.add(int(second[i]))
         if confusable[i]:
             others.add(partner[own])
+        others.discard(own)
         pool = [own, *sorted(others)]
         answers = 9 if rng.random() > 0.03 else 2
         row_sf = {}
