@@ -61,7 +61,10 @@ def _bars(table: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str) -> Call
         ax.bar(table[x].to_numpy(), table[y].to_numpy(), color="#5b7fc7")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(20, integer=True))
+        if len(table) <= 25:
+            ax.set_xticks(table[x].to_numpy())
+        else:
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(20, integer=True))
 
     return draw
 
