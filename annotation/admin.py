@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.html import format_html
 
 from . import models as m
@@ -91,7 +92,7 @@ class StageRunInline(ReadOnlyInline):
 
 @admin.register(m.Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "dataset", "state", "ensemble", "created_at"]
+    list_display = ["name", "dataset", "state", "ensemble", "created_at", "dashboard"]
     list_filter = ["state", "dataset"]
     search_fields = ["name"]
     inlines = [StageRunInline]
@@ -143,6 +144,10 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description="MTurk figures")
     def mturk(self, obj) -> str:
         return mturk_figures(obj)
+
+    @admin.display(description="dashboard")
+    def dashboard(self, obj) -> str:
+        return format_html('<a href="{}">dashboard</a>', reverse("dashboard", args=[obj.pk]))
 
 
 @admin.register(m.StageRun)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "annotation",
     "pipeline",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,111 @@
+"""Every analysis of one campaign, computed once from the selectors and the pure core and
+cached until the campaign's latest StageRun (or the stored model predictions) change."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.core.cache import cache
+from django.utils.text import slugify
+
+from annotation.models import Campaign
+from pipeline import analysis
+from pipeline.stages import analysis_data as data
+
+CACHE_SECONDS = 24 * 3600
+
+
+@dataclass
+class CampaignAnalyses:
+    version: str
+    potential_counts: dict[int, int]
+    candidate_counts: dict[int, int]
+    objects_counts: dict[int, int]
+    agreement_edges: list[float]
+    agreement_counts: list[int]
+    multi: analysis.MultiObjectSummary
+    superclasses: list[str]
+    confusion_humans: np.ndarray
+    cooccurrence: np.ndarray
+    pairs: list[tuple[str, str, int]]
+    models: list[analysis.ModelScores] = field(default_factory=list)
+    confusion_models: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def model_slug(self, model: str) -> str:
+        return slugify(model) or "model"
+
+
+def cache_key(campaign: Campaign, version: str, part: str) -> str:
+    digest = hashlib.sha1(version.encode()).hexdigest()[:16]
+    return f"dashboard:{campaign.pk}:{digest}:{part}"
+
+
+def campaign_analyses(campaign: Campaign) -> CampaignAnalyses:
+    """The analyses for the campaign's current state, from the cache when nothing changed."""
+    version = data.analysis_version(campaign)
+    key = cache_key(campaign, version, "analyses")
+    found = cache.get(key)
+    if found is None:
+        found = compute(campaign, version)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def human_labels(
+    truths: list[analysis.ImageTruth], sf: dict[tuple[int, int], float]
+) -> dict[int, int]:
+    """image -> the label people gave it: the main label where aggregated, else the label with
+    the highest selection frequency (lowest class index on ties)."""
+    best: dict[int, tuple[float, int]] = {}
+    for (image, label), freq in sf.items():
+        current = best.get(image)
+        if current is None or (freq, -label) > (current[0], -current[1]):
+            best[image] = (freq, label)
+    out = {image: label for image, (_, label) in best.items()}
+    out.update({t.image: t.main_label for t in truths})
+    return out
+
+
+def compute(campaign: Campaign, version: str) -> CampaignAnalyses:
+    truths = data.image_truths(campaign)
+    sf = data.selection_frequencies(campaign)
+    supers = data.superclass_names()
+    super_of = data.superclass_of()
+    names = data.class_names()
+    dataset = dict(data.dataset_labels(campaign))
+    agreement = analysis.number_agreement(
+        data.classify_answer_sizes(campaign), {t.image: t.num_objects for t in truths}
+    )
+    edges, counts = analysis.share_histogram(agreement.values())
+    humans = human_labels(truths, sf)
+    result = CampaignAnalyses(
+        version=version,
+        potential_counts=analysis.count_distribution(data.potential_label_counts(campaign)),
+        candidate_counts=analysis.count_distribution(data.candidate_label_counts(campaign)),
+        objects_counts=analysis.count_distribution(t.num_objects for t in truths),
+        agreement_edges=edges,
+        agreement_counts=counts,
+        multi=analysis.multi_object_summary(truths),
+        superclasses=supers,
+        confusion_humans=analysis.confusion_matrix(
+            ((dataset[i], lab) for i, lab in humans.items() if i in dataset), super_of, supers
+        ),
+        cooccurrence=analysis.cooccurrence_matrix(
+            (t.object_labels for t in truths), super_of, supers
+        ),
+        pairs=[
+            (names.get(a, str(a)), names.get(b, str(b)), n)
+            for a, b, n in analysis.confusing_pairs(data.object_label_groups(campaign))
+        ],
+    )
+    for model in data.model_names(campaign):
+        predictions = data.model_predictions(campaign, model)
+        result.models.append(analysis.score_model(model, truths, predictions, sf))
+        result.confusion_models[model] = analysis.confusion_matrix(
+            ((dataset[i], p[0]) for i, p in predictions.items() if i in dataset and p),
+            super_of,
+            supers,
+        )
+    return result

@@ -1,0 +1,103 @@
+"""Dashboard pages (staff only): thin views over the selectors, analyses and charts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from annotation.models import Campaign
+
+from . import charts as ch
+from . import selectors
+from .analyses import CACHE_SECONDS, cache_key, campaign_analyses
+from .costs import campaign_costs
+
+MODEL_CHARTS = ("model-accuracy", "top5-corrections", "human-assessment", "mistake-sf")
+
+
+@staff_member_required
+def index(request: HttpRequest) -> HttpResponse:
+    campaigns = Campaign.objects.select_related("dataset")
+    return render(request, "dashboard/index.html", {"campaigns": campaigns})
+
+
+@staff_member_required
+def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("dataset"), pk=campaign_id)
+    an = campaign_analyses(campaign)
+    charts = ch.build_charts(an)
+    # Per-model confusion matrices load as images when opened: one per model would
+    # otherwise dominate the first render.
+    lazy = [c for name, c in charts.items() if name.startswith(ch.MODEL_CONFUSION)]
+    figures = {
+        name: {"chart": c, "svg": ch.inline_svg(ch.render(campaign, an, c, "svg"))}
+        for name, c in charts.items()
+        if not name.startswith(ch.MODEL_CONFUSION)
+    }
+    lists = cached_lists(campaign, an.version)
+    context = {
+        "campaign": campaign,
+        "images": campaign.dataset.images.count(),
+        "costs": campaign_costs(campaign),
+        "stages": selectors.stage_rows(campaign),
+        "crowd": selectors.crowd_progress(campaign),
+        "data_figures": [f for n, f in figures.items() if n not in MODEL_CHARTS],
+        "model_figures": [f for n, f in figures.items() if n in MODEL_CHARTS],
+        "lazy_charts": lazy,
+        "models": an.models,
+        "multi": an.multi,
+        **lists,
+        "workers": selectors.worker_table(campaign),
+    }
+    return render(request, "dashboard/campaign.html", context)
+
+
+def cached_lists(campaign: Campaign, version: str) -> dict:
+    """The galleries, computed once per campaign version (signed thumbnail URLs included:
+    they outlive the cache)."""
+    key = cache_key(campaign, version, "lists")
+    lists = cache.get(key)
+    if lists is None:
+        mislabeled_total, mislabeled = selectors.mislabeled_gallery(campaign)
+        ambiguous_total, ambiguous = selectors.ambiguous_gallery(campaign)
+        lists = {
+            "mislabeled": mislabeled,
+            "mislabeled_total": mislabeled_total,
+            "ambiguous": ambiguous,
+            "ambiguous_total": ambiguous_total,
+            "pairs": selectors.confusing_pairs(campaign),
+        }
+        cache.set(key, lists, min(CACHE_SECONDS, settings.FINELABEL_IMAGE_URL_MAX_AGE // 2))
+    return lists
+
+
+@staff_member_required
+def chart(request: HttpRequest, campaign_id: int, name: str, fmt: str) -> HttpResponse:
+    """One chart as PNG or SVG, or its numbers as CSV, as a download."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    an = campaign_analyses(campaign)
+    found = ch.build_charts(an).get(name)
+    if found is None:
+        raise Http404(f"No chart named {name!r}.")
+    response = HttpResponse(ch.render(campaign, an, found, fmt), content_type=ch.CONTENT_TYPES[fmt])
+    filename = f"campaign{campaign.pk}-{name}.{fmt}"
+    disposition = "inline" if fmt != "csv" and "download" not in request.GET else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#2f6fde"/></svg>'
+)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every bare page (admin, chart downloads)."""
+    response = HttpResponse(FAVICON, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

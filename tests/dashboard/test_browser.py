@@ -1,0 +1,106 @@
+"""The dashboard in headless Chromium: logged in through the admin's form, every chart drawn,
+thumbnails loaded, screenshots kept under test-artifacts/, and no error in the console."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dashboard.sample import build_sample_campaign
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromedriver not installed"),
+]
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    yield driver
+    driver.quit()
+
+
+def _screenshot(driver, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, min(height + 100, 16000))
+    driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def _severe(driver) -> list[dict]:
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_dashboard_in_chromium(live_server, browser, catalogue, media_root):
+    campaign = build_sample_campaign(150, seed=11, n_models=3, write_files=True)
+    get_user_model().objects.create_user("researcher", password="s3cret-pw", is_staff=True)
+    url = live_server.url + reverse("dashboard", args=[campaign.pk])
+
+    browser.get(url)  # not logged in: the admin's login form, then back
+    assert "/admin/login/" in browser.current_url
+    browser.find_element("name", "username").send_keys("researcher")
+    browser.find_element("name", "password").send_keys("s3cret-pw")
+    browser.find_element("css selector", "input[type=submit]").click()
+    assert browser.current_url == url
+    assert campaign.name in browser.find_element("tag name", "h1").text
+
+    # every inline chart drawn with some content
+    figures = browser.find_elements("css selector", "figure.chart .svg svg")
+    assert len(figures) >= 12
+    for svg in figures:
+        assert svg.size["width"] > 200 and svg.size["height"] > 100
+    # thumbnails of the galleries actually load
+    thumbs = browser.find_elements("css selector", ".gallery img")
+    assert thumbs
+    for img in thumbs:
+        browser.execute_script("arguments[0].scrollIntoView()", img)
+    loaded = browser.execute_script(
+        "return [...document.querySelectorAll('.gallery img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert loaded
+    # the per-model confusion matrices load when opened
+    browser.find_element("css selector", "details.lazy summary").click()
+    lazy = browser.find_elements("css selector", "details.lazy img")
+    assert len(lazy) == 3
+    for img in lazy:
+        browser.execute_script("arguments[0].scrollIntoView()", img)
+    WebDriverWait(browser, 60).until(
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('details.lazy img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        )
+    )
+    _screenshot(browser, "campaign.png")
+    assert _severe(browser) == []
+
+    # a chart opened on its own, as PNG and as SVG
+    for fmt in ("png", "svg"):
+        browser.get(
+            live_server.url + reverse("dashboard-chart", args=[campaign.pk, "model-accuracy", fmt])
+        )
+        _screenshot(browser, f"model-accuracy-{fmt}.png")
+    assert _severe(browser) == []
