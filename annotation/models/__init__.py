@@ -15,6 +15,20 @@ from .crowd import Assignment, Worker
 from .images import Dataset, Image
 from .predictions import ModelPrediction, PotentialLabel
 from .results import CandidateLabel, ImageInclusion, ImageLabels, ImageObject, ImageObjectLabel
+from .review import (
+    ClassGuide,
+    EvaluationSlice,
+    GroundTruthSet,
+    HumanPick,
+    HumanSession,
+    MistakeCategory,
+    ProblemFlag,
+    ReviewItem,
+    ReviewVote,
+    Severity,
+    TruthLabel,
+    Verdict,
+)
 
 __all__ = [
     "Assignment",
@@ -42,4 +56,17 @@ __all__ = [
     "StageRun",
     "Superclass",
     "Worker",
+    # Expert review and evaluation
+    "ClassGuide",
+    "EvaluationSlice",
+    "GroundTruthSet",
+    "HumanPick",
+    "HumanSession",
+    "MistakeCategory",
+    "ProblemFlag",
+    "ReviewItem",
+    "ReviewVote",
+    "Severity",
+    "TruthLabel",
+    "Verdict",
 ]
