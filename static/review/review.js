@@ -44,6 +44,8 @@
       return;
     }
     const key = event.key.toLowerCase();
+    // Enter and Space keep their own meaning on buttons and links (the guide's Save).
+    if ((key === "enter" || key === " ") && target.closest && target.closest("button, a, select")) return;
     if (window.FineZoom && window.FineZoom.key(event)) { event.preventDefault(); return; }
     let handled = false;
     if (key === "escape") { setFlagMode(false); handled = true; }
