@@ -258,3 +258,18 @@ def test_problematic_images_are_scored_apart(catalogue):
     report = selectors.compute_scores(["m"], [ImageTruthSet])
     assert report.scores["m"].slices["all"].scored == 0
     assert report.scores["m"].slices["problematic"].right == 1
+
+
+def test_human_session_is_scored_like_a_model(real_dataset):
+    dataset, images, _ = real_dataset
+    call_command("import_ground_truth", "--dataset", "val", "--real", stdout=StringIO())
+    ann = staff("ann")
+    session = services.start_session("ann-1", ann, dataset)
+    for n, label in {2: 795, 3: 230, 4: 1}.items():
+        services.record_pick(session, ann, images[n], label, 1500)
+    out = StringIO()
+    call_command("score", "--models", "human:ann-1", "--ground-truth", "real", stdout=out)
+    line = next(
+        x for x in out.getvalue().splitlines() if x.startswith("human:ann-1") and " all " in x
+    )
+    assert line.split()[2] == "66.7"  # 2 of 3

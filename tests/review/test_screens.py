@@ -111,3 +111,31 @@ def test_human_pick_records_label_and_time(client, item):
     with pytest.raises(services.ReviewError):
         services.record_pick(pick.session, staff("carl"), item.image, 3, 10)
     assert HumanPick.objects.count() == 1
+
+
+def test_admin_lists_every_review_table(client, item, django_user_model):
+    from annotation.review import services as s
+
+    admin_user = django_user_model.objects.create_superuser("root", password="x")
+    client.force_login(admin_user)
+    s.cast_vote(item, admin_user, "incorrect", "major", "spurious")
+    s.set_flags(item.image, admin_user, ["edited"])
+    s.save_guide(item.label, "notes", admin_user)
+    session = s.start_session("root-1", admin_user, item.image.dataset)
+    s.record_pick(session, admin_user, item.image, 3, 900)
+    for model in (
+        "groundtruthset",
+        "truthlabel",
+        "reviewitem",
+        "reviewvote",
+        "problemflag",
+        "classguide",
+        "evaluationslice",
+        "humansession",
+        "humanpick",
+    ):
+        response = client.get(reverse(f"admin:annotation_{model}_changelist"))
+        assert response.status_code == 200, model
+    page = client.get(reverse("admin:annotation_reviewitem_change", args=[item.pk]))
+    assert page.status_code == 200 and b"Spurious correlation" in page.content
+    assert client.get(reverse("review-home")).status_code == 200
