@@ -365,3 +365,6 @@ class ImageObjectAdmin(admin.ModelAdmin):
     list_display = ["image_labels", "index", "label"]
     raw_id_fields = ["image_labels", "label"]
     inlines = [ImageObjectLabelInline]
+
+
+from .review import admin as review_admin  # noqa: E402, F401  (expert review and evaluation)

@@ -16,6 +16,20 @@ from .images import Dataset, Image
 from .mturk import Bonus, Hit, MTurkCall, MTurkSettings
 from .predictions import ModelPrediction, PotentialLabel
 from .results import CandidateLabel, ImageInclusion, ImageLabels, ImageObject, ImageObjectLabel
+from .review import (
+    ClassGuide,
+    EvaluationSlice,
+    GroundTruthSet,
+    HumanPick,
+    HumanSession,
+    MistakeCategory,
+    ProblemFlag,
+    ReviewItem,
+    ReviewVote,
+    Severity,
+    TruthLabel,
+    Verdict,
+)
 
 __all__ = [
     "Assignment",
@@ -47,4 +61,17 @@ __all__ = [
     "StageRun",
     "Superclass",
     "Worker",
+    # Expert review and evaluation
+    "ClassGuide",
+    "EvaluationSlice",
+    "GroundTruthSet",
+    "HumanPick",
+    "HumanSession",
+    "MistakeCategory",
+    "ProblemFlag",
+    "ReviewItem",
+    "ReviewVote",
+    "Severity",
+    "TruthLabel",
+    "Verdict",
 ]
