@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0001_initial'),
+        ('annotation', '0002_mturk_hits_calls_budget'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
