@@ -7,5 +7,6 @@ admin.site.index_title = "Datasets, campaigns and labels"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("annotation.api.urls")),
     path("", include("annotation.urls")),
 ]

@@ -1,0 +1,365 @@
+"""Exports of a campaign's labels, streamed: one plain record per image, read in keyset chunks
+so memory stays flat whatever the dataset's size, then written as JSON, JSONL, CSV or in the
+shape of the published ImageNetMultiLabel data (classify_dev.jsonl without `responses`).
+
+`iter_records` is the selector (ORM, a fixed number of queries per chunk); the writers are pure
+generators of text over records. The API and `manage.py export_labels` share both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import PurePosixPath
+
+from django.db.models import Exists, OuterRef
+
+from .models import (
+    Campaign,
+    CandidateLabel,
+    Image,
+    ImageInclusion,
+    ImageLabels,
+    ImageObject,
+    ImageObjectLabel,
+    LabelClass,
+    ModelPrediction,
+    PotentialLabel,
+    SelectionFrequency,
+)
+
+FORMATS = ("json", "jsonl", "csv", "imagenet-multilabel")
+CONTENT_TYPES = {
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "imagenet-multilabel": "application/x-ndjson",
+}
+EXTENSIONS = {"json": "json", "jsonl": "jsonl", "csv": "csv", "imagenet-multilabel": "jsonl"}
+CHUNK_SIZE = 2000
+
+CSV_COLUMNS = [
+    "image_id",
+    "image",
+    "dataset_label",
+    "dataset_wnid",
+    "inclusion",
+    "num_objects",
+    "main_label",
+    "main_wnid",
+    "main_object",
+    "dataset_object",
+    "answers",
+    "object_labels",
+    "objects",
+    "candidates",
+    "potential_labels",
+    "selection_frequencies",
+    "random_weights",
+]
+
+
+class ExportError(ValueError):
+    """Bad export request (unknown format)."""
+
+
+def image_name(source: str) -> str:
+    """The file name an image was imported from (e.g. ILSVRC2012_val_00000004.JPEG)."""
+    return PurePosixPath(source.split("?", 1)[0]).name
+
+
+def count_rows(campaign: Campaign, labelled_only: bool = False) -> int:
+    return _images(campaign, labelled_only).count()
+
+
+def _images(campaign: Campaign, labelled_only: bool):
+    images = Image.objects.filter(dataset_id=campaign.dataset_id)
+    if labelled_only:
+        labelled = ImageLabels.objects.filter(campaign=campaign, image=OuterRef("pk"))
+        images = images.filter(Exists(labelled))
+    return images
+
+
+def iter_records(
+    campaign: Campaign,
+    *,
+    labelled_only: bool = False,
+    with_predictions: bool = True,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[dict]:
+    """One record per image of the campaign's dataset, in image id order. `labelled_only`
+    keeps the images with final labels (the CLASSIFY follow-up). Keyset pagination: each
+    chunk is a handful of queries and nothing of an earlier chunk is kept."""
+    classes = dict(LabelClass.objects.values_list("id", "index"))
+    wnids = dict(LabelClass.objects.values_list("id", "wnid"))
+    last_id = 0
+    while True:
+        chunk = list(
+            _images(campaign, labelled_only)
+            .filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "public_id", "source", "label_id")[:chunk_size]
+        )
+        if not chunk:
+            return
+        last_id = chunk[-1][0]
+        yield from _chunk_records(campaign, chunk, classes, wnids, with_predictions)
+
+
+def _chunk_records(
+    campaign: Campaign,
+    chunk: list[tuple],
+    classes: dict[int, int],
+    wnids: dict[int, str],
+    with_predictions: bool,
+) -> Iterator[dict]:
+    ids = [row[0] for row in chunk]
+    final = {
+        row["image_id"]: row
+        for row in ImageLabels.objects.filter(campaign=campaign, image_id__in=ids).values(
+            "id",
+            "image_id",
+            "main_label_id",
+            "num_objects",
+            "main_object",
+            "dataset_object",
+            "answers",
+        )
+    }
+    objects = _objects(list(final.values()), classes)
+    inclusion = dict(
+        ImageInclusion.objects.filter(campaign=campaign, image_id__in=ids).values_list(
+            "image_id", "category"
+        )
+    )
+    candidates = _grouped(
+        CandidateLabel.objects.filter(campaign=campaign, image_id__in=ids)
+        .order_by("image_id", "rank")
+        .values_list("image_id", "label_id"),
+        lambda label: classes[label],
+    )
+    potential = _grouped(
+        PotentialLabel.objects.filter(campaign=campaign, image_id__in=ids)
+        .order_by("image_id", "-model_count", "label__index")
+        .values_list("image_id", "label_id"),
+        lambda label: classes[label],
+    )
+    frequencies: dict[int, dict[str, float | None]] = defaultdict(dict)
+    for image_id, label, freq in (
+        SelectionFrequency.objects.filter(campaign=campaign, image_id__in=ids)
+        .order_by("image_id", "label__index")
+        .values_list("image_id", "label_id", "frequency")
+    ):
+        frequencies[image_id][str(classes[label])] = freq
+    random_ids = set(
+        ModelPrediction.objects.filter(image_id__in=ids, random_weights=True).values_list(
+            "image_id", flat=True
+        )
+    )
+    predictions: dict[int, list[dict]] = defaultdict(list)
+    if with_predictions:
+        for image_id, model, random_weights, labels, probs in (
+            ModelPrediction.objects.filter(image_id__in=ids)
+            .order_by("image_id", "model_name", "random_weights")
+            .values_list("image_id", "model_name", "random_weights", "labels", "probabilities")
+        ):
+            predictions[image_id].append(
+                {
+                    "model": model,
+                    "random_weights": random_weights,
+                    "labels": labels,
+                    "probabilities": probs,
+                }
+            )
+    for image_id, public_id, source, label_id in chunk:
+        labels = final.get(image_id)
+        named = objects.get(labels["id"]) if labels else None
+        yield {
+            "image_id": public_id,
+            "image": image_name(source),
+            "dataset_label": classes[label_id],
+            "dataset_wnid": wnids[label_id],
+            "inclusion": inclusion.get(image_id),
+            "num_objects": labels["num_objects"] if labels else None,
+            "main_label": classes[labels["main_label_id"]] if labels else None,
+            "main_wnid": wnids[labels["main_label_id"]] if labels else None,
+            "main_object": labels["main_object"] if labels else None,
+            "dataset_object": labels["dataset_object"] if labels else None,
+            "answers": labels["answers"] if labels else None,
+            "objects": [labels_ for _, labels_ in named] if named is not None else None,
+            "object_labels": [label for label, _ in named] if named is not None else None,
+            "candidates": candidates.get(image_id, []),
+            "potential_labels": potential.get(image_id, []),
+            "selection_frequencies": frequencies.get(image_id, {}),
+            "predictions": predictions.get(image_id, []),
+            "random_weights": image_id in random_ids,
+        }
+
+
+def _grouped(rows: Iterable[tuple], convert) -> dict[int, list]:
+    out: dict[int, list] = defaultdict(list)
+    for key, value in rows:
+        out[key].append(convert(value))
+    return out
+
+
+def _objects(final: list[dict], classes: dict[int, int]) -> dict[int, list[tuple]]:
+    """Objects of each ImageLabels row, by object index: (the object's label, {class index as
+    string: [share within the object, selection frequency]} as in the published data)."""
+    objects = list(
+        ImageObject.objects.filter(image_labels_id__in=[row["id"] for row in final])
+        .order_by("image_labels_id", "index")
+        .values_list("id", "image_labels_id", "label_id")
+    )
+    labels: dict[int, dict[str, list[float]]] = defaultdict(dict)
+    for object_id, label, share, freq in (
+        ImageObjectLabel.objects.filter(object_id__in=[o[0] for o in objects])
+        .order_by("object_id", "id")
+        .values_list("object_id", "label_id", "share", "selection_frequency")
+    ):
+        labels[object_id][str(classes[label])] = [share, freq]
+    out: dict[int, list[tuple]] = defaultdict(list)
+    for object_id, labels_id, label in objects:
+        out[labels_id].append((classes[label], labels[object_id]))
+    return out
+
+
+# Writers: pure generators of text.
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def write_jsonl(records: Iterable[dict]) -> Iterator[str]:
+    for record in records:
+        yield _dumps(record) + "\n"
+
+
+def write_json(records: Iterable[dict], header: dict) -> Iterator[str]:
+    """{"campaign": header, "images": [...]}, written as the records come."""
+    yield '{"campaign":' + _dumps(header) + ',"images":['
+    separator = "\n"
+    for record in records:
+        yield separator + _dumps(record)
+        separator = ",\n"
+    yield "\n]}\n"
+
+
+def write_csv(records: Iterable[dict]) -> Iterator[str]:
+    """One row per image; lists as space-separated class indices, nested values as JSON."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        objects = record["objects"]
+        writer.writerow(
+            [
+                record["image_id"],
+                record["image"],
+                record["dataset_label"],
+                record["dataset_wnid"],
+                _blank(record["inclusion"]),
+                _blank(record["num_objects"]),
+                _blank(record["main_label"]),
+                _blank(record["main_wnid"]),
+                _blank(record["main_object"]),
+                _blank(record["dataset_object"]),
+                _blank(record["answers"]),
+                " ".join(map(str, record["object_labels"] or [])),
+                _dumps(objects) if objects is not None else "",
+                " ".join(map(str, record["candidates"])),
+                " ".join(map(str, record["potential_labels"])),
+                _dumps(record["selection_frequencies"]),
+                "true" if record["random_weights"] else "false",
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _blank(value) -> object:
+    return "" if value is None else value
+
+
+def imagenet_multilabel(record: dict) -> dict:
+    """A record in the shape of classify_dev.jsonl (without the raw `responses`)."""
+    return {
+        "image": record["image"],
+        "imagenet_label": record["dataset_label"],
+        "reference": {
+            "num_objects": record["num_objects"],
+            "main_label": record["main_label"],
+            "objects": record["objects"],
+            "main_object": record["main_object"],
+            "imagenet_object": record["dataset_object"],
+        },
+    }
+
+
+def write_imagenet_multilabel(records: Iterable[dict]) -> Iterator[str]:
+    for record in records:
+        yield _dumps(imagenet_multilabel(record)) + "\n"
+
+
+def campaign_header(campaign: Campaign) -> dict:
+    random_weights = ModelPrediction.objects.filter(
+        image__dataset_id=campaign.dataset_id, random_weights=True
+    ).exists()
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "dataset": campaign.dataset.name,
+        "state": campaign.state,
+        "random_weights": random_weights,
+    }
+
+
+def export_stream(
+    campaign: Campaign, fmt: str, *, chunk_size: int = CHUNK_SIZE, records=None
+) -> Iterator[str]:
+    """The whole export of `campaign` in format `fmt`, as a stream of text pieces. The first
+    piece (the header, where the format has one) comes before any image query."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    multilabel = fmt == "imagenet-multilabel"
+    if records is None:
+        records = iter_records(
+            campaign,
+            labelled_only=multilabel,
+            with_predictions=fmt in ("json", "jsonl"),
+            chunk_size=chunk_size,
+        )
+    if fmt == "json":
+        return write_json(records, campaign_header(campaign))
+    if fmt == "csv":
+        return write_csv(records)
+    if multilabel:
+        return write_imagenet_multilabel(records)
+    return write_jsonl(records)
+
+
+def batched(pieces: Iterable[str], size: int = 64 * 1024) -> Iterator[bytes]:
+    """Join small text pieces into blocks of about `size` bytes for the socket, yielding the
+    first piece at once so the client sees bytes before the first chunk is read."""
+    buffer: list[str] = []
+    length = 0
+    first = True
+    for piece in pieces:
+        if first:
+            first = False
+            yield piece.encode()
+            continue
+        buffer.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(buffer).encode()
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
