@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 
 from django.db.models import Exists, OuterRef
@@ -75,10 +75,14 @@ def count_rows(campaign: Campaign, labelled_only: bool = False) -> int:
     return _images(campaign, labelled_only).count()
 
 
+# ImageLabels.objects is the reverse accessor of ImageObject.image_labels (related_name
+# "objects"), not a manager: ImageLabels._default_manager is its manager.
+
+
 def _images(campaign: Campaign, labelled_only: bool):
     images = Image.objects.filter(dataset_id=campaign.dataset_id)
     if labelled_only:
-        labelled = ImageLabels.objects.filter(campaign=campaign, image=OuterRef("pk"))
+        labelled = ImageLabels._default_manager.filter(campaign=campaign, image=OuterRef("pk"))
         images = images.filter(Exists(labelled))
     return images
 
@@ -119,7 +123,7 @@ def _chunk_records(
     ids = [row[0] for row in chunk]
     final = {
         row["image_id"]: row
-        for row in ImageLabels.objects.filter(campaign=campaign, image_id__in=ids).values(
+        for row in ImageLabels._default_manager.filter(campaign=campaign, image_id__in=ids).values(
             "id",
             "image_id",
             "main_label_id",
@@ -239,9 +243,9 @@ def write_jsonl(records: Iterable[dict]) -> Iterator[str]:
         yield _dumps(record) + "\n"
 
 
-def write_json(records: Iterable[dict], header: dict) -> Iterator[str]:
-    """{"campaign": header, "images": [...]}, written as the records come."""
-    yield '{"campaign":' + _dumps(header) + ',"images":['
+def write_json(records: Iterable[dict], header: Callable[[], dict]) -> Iterator[str]:
+    """{"campaign": header(), "images": [...]}, written as the records come."""
+    yield '{"campaign":' + _dumps(header()) + ',"images":['
     separator = "\n"
     for record in records:
         yield separator + _dumps(record)
@@ -321,26 +325,41 @@ def campaign_header(campaign: Campaign) -> dict:
     }
 
 
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def records_for(campaign: Campaign, fmt: str, chunk_size: int = CHUNK_SIZE) -> Iterator[dict]:
+    """The records format `fmt` needs: the ImageNetMultiLabel shape holds the images with
+    final labels only; the CSV and ImageNetMultiLabel formats carry no raw predictions."""
+    check_format(fmt)
+    return iter_records(
+        campaign,
+        labelled_only=fmt == "imagenet-multilabel",
+        with_predictions=fmt in ("json", "jsonl"),
+        chunk_size=chunk_size,
+    )
+
+
+def row_count(campaign: Campaign, fmt: str) -> int:
+    return count_rows(campaign, labelled_only=fmt == "imagenet-multilabel")
+
+
 def export_stream(
     campaign: Campaign, fmt: str, *, chunk_size: int = CHUNK_SIZE, records=None
 ) -> Iterator[str]:
-    """The whole export of `campaign` in format `fmt`, as a stream of text pieces. The first
-    piece (the header, where the format has one) comes before any image query."""
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    multilabel = fmt == "imagenet-multilabel"
+    """The whole export of `campaign` in format `fmt`, as a stream of text pieces; `records`
+    replaces `records_for(campaign, fmt)` (e.g. wrapped in a progress bar). Lazy: no query
+    runs before the first piece is asked for, and a header comes before any image query."""
+    check_format(fmt)
     if records is None:
-        records = iter_records(
-            campaign,
-            labelled_only=multilabel,
-            with_predictions=fmt in ("json", "jsonl"),
-            chunk_size=chunk_size,
-        )
+        records = records_for(campaign, fmt, chunk_size)
     if fmt == "json":
-        return write_json(records, campaign_header(campaign))
+        return write_json(records, lambda: campaign_header(campaign))
     if fmt == "csv":
         return write_csv(records)
-    if multilabel:
+    if fmt == "imagenet-multilabel":
         return write_imagenet_multilabel(records)
     return write_jsonl(records)
 

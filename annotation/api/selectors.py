@@ -80,7 +80,7 @@ def images_with_pipeline_data(user: User, campaigns: QuerySet[Campaign]) -> Quer
         Prefetch("labels", queryset=object_labels)
     )
     final = (
-        ImageLabels.objects.filter(in_campaigns)
+        ImageLabels._default_manager.filter(in_campaigns)
         .select_related("main_label")
         .prefetch_related(Prefetch("objects", queryset=objects.order_by("index")))
         .order_by("campaign_id")

@@ -75,7 +75,11 @@ def stream_export(campaign: Campaign, fmt: str) -> StreamingHttpResponse:
     return response
 
 
-class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    pagination_class = Pagination
+
+
+class DatasetViewSet(ReadOnlyViewSet):
     """Datasets the user can see (staff: all; others: those of their campaigns)."""
 
     serializer_class = DatasetSerializer
@@ -99,7 +103,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
         return stream_export(campaign, request.accepted_renderer.format)
 
 
-class LabelClassViewSet(viewsets.ReadOnlyModelViewSet):
+class LabelClassViewSet(ReadOnlyViewSet):
     """The class catalogue, by class index."""
 
     serializer_class = LabelClassSerializer
@@ -130,7 +134,7 @@ class LabelClassViewSet(viewsets.ReadOnlyModelViewSet):
         return super().list(request, *args, **kwargs)
 
 
-class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+class CampaignViewSet(ReadOnlyViewSet):
     """Campaigns with their parameters and the progress of every stage run."""
 
     serializer_class = CampaignSerializer
@@ -174,7 +178,9 @@ def _in_campaign(rows: QuerySet, request: Request, field: str = "campaign_id") -
 
 def _with_final(qs: QuerySet, request: Request, **lookups) -> QuerySet:
     """Images with final labels matching `lookups` (in the filtered campaign, if any)."""
-    rows = _in_campaign(ImageLabels.objects.filter(image=OuterRef("pk"), **lookups), request)
+    rows = _in_campaign(
+        ImageLabels._default_manager.filter(image=OuterRef("pk"), **lookups), request
+    )
     return qs.filter(Exists(rows))
 
 
@@ -195,7 +201,7 @@ CAMPAIGN_FILTER = Filter(
 )
 
 
-class ImageViewSet(viewsets.ReadOnlyModelViewSet):
+class ImageViewSet(ReadOnlyViewSet):
     """Images with their potential labels (and whether the predictions behind them used random
     weights), selection frequencies, candidates, inclusion category and final objects. With
     `campaign`, the nested data is that campaign's only."""
@@ -273,7 +279,7 @@ class ImageViewSet(viewsets.ReadOnlyModelViewSet):
         return super().retrieve(request, *args, **kwargs)
 
 
-class WorkerViewSet(viewsets.ReadOnlyModelViewSet):
+class WorkerViewSet(ReadOnlyViewSet):
     """Workers with answer counts and control accuracy; with `campaign`, over that campaign."""
 
     serializer_class = WorkerSerializer
