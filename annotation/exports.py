@@ -258,6 +258,7 @@ def write_csv(records: Iterable[dict]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    yield _drain(buffer)  # the header goes out before the first image is read
     for record in records:
         objects = record["objects"]
         writer.writerow(
@@ -281,11 +282,14 @@ def write_csv(records: Iterable[dict]) -> Iterator[str]:
                 "true" if record["random_weights"] else "false",
             ]
         )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def _blank(value) -> object:
