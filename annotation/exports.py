@@ -40,6 +40,7 @@ CONTENT_TYPES = {
 }
 EXTENSIONS = {"json": "json", "jsonl": "jsonl", "csv": "csv", "imagenet-multilabel": "jsonl"}
 CHUNK_SIZE = 2000
+FIRST_CHUNK_SIZE = 100
 
 CSV_COLUMNS = [
     "image_id",
@@ -100,17 +101,19 @@ def iter_records(
     classes = dict(LabelClass.objects.values_list("id", "index"))
     wnids = dict(LabelClass.objects.values_list("id", "wnid"))
     last_id = 0
+    size = min(FIRST_CHUNK_SIZE, chunk_size)  # a small first chunk: the first rows go out soon
     while True:
         chunk = list(
             _images(campaign, labelled_only)
             .filter(id__gt=last_id)
             .order_by("id")
-            .values_list("id", "public_id", "source", "label_id")[:chunk_size]
+            .values_list("id", "public_id", "source", "label_id")[:size]
         )
         if not chunk:
             return
         last_id = chunk[-1][0]
         yield from _chunk_records(campaign, chunk, classes, wnids, with_predictions)
+        size = chunk_size
 
 
 def _chunk_records(
@@ -120,10 +123,15 @@ def _chunk_records(
     wnids: dict[int, str],
     with_predictions: bool,
 ) -> Iterator[dict]:
-    ids = [row[0] for row in chunk]
+    # The chunk is every selected image of the dataset with an id in this range: filtering
+    # on the range (and the campaign or dataset) is much cheaper to build than `id IN (...)`,
+    # and rows of images left out of the chunk are simply not looked up.
+    ids = (chunk[0][0], chunk[-1][0])
     final = {
         row["image_id"]: row
-        for row in ImageLabels._default_manager.filter(campaign=campaign, image_id__in=ids).values(
+        for row in ImageLabels._default_manager.filter(
+            campaign=campaign, image__id__range=ids
+        ).values(
             "id",
             "image_id",
             "main_label_id",
@@ -133,40 +141,42 @@ def _chunk_records(
             "answers",
         )
     }
-    objects = _objects(list(final.values()), classes)
+    objects = _objects(campaign, ids, classes)
     inclusion = dict(
-        ImageInclusion.objects.filter(campaign=campaign, image_id__in=ids).values_list(
+        ImageInclusion.objects.filter(campaign=campaign, image__id__range=ids).values_list(
             "image_id", "category"
         )
     )
     candidates = _grouped(
-        CandidateLabel.objects.filter(campaign=campaign, image_id__in=ids)
+        CandidateLabel.objects.filter(campaign=campaign, image__id__range=ids)
         .order_by("image_id", "rank")
         .values_list("image_id", "label_id"),
         lambda label: classes[label],
     )
     potential = _grouped(
-        PotentialLabel.objects.filter(campaign=campaign, image_id__in=ids)
+        PotentialLabel.objects.filter(campaign=campaign, image__id__range=ids)
         .order_by("image_id", "-model_count", "label__index")
         .values_list("image_id", "label_id"),
         lambda label: classes[label],
     )
     frequencies: dict[int, dict[str, float | None]] = defaultdict(dict)
     for image_id, label, freq in (
-        SelectionFrequency.objects.filter(campaign=campaign, image_id__in=ids)
+        SelectionFrequency.objects.filter(campaign=campaign, image__id__range=ids)
         .order_by("image_id", "label__index")
         .values_list("image_id", "label_id", "frequency")
     ):
         frequencies[image_id][str(classes[label])] = freq
     random_ids = set(
-        ModelPrediction.objects.filter(image_id__in=ids, random_weights=True).values_list(
-            "image_id", flat=True
-        )
+        ModelPrediction.objects.filter(
+            image__id__range=ids, image__dataset_id=campaign.dataset_id, random_weights=True
+        ).values_list("image_id", flat=True)
     )
     predictions: dict[int, list[dict]] = defaultdict(list)
     if with_predictions:
         for image_id, model, random_weights, labels, probs in (
-            ModelPrediction.objects.filter(image_id__in=ids)
+            ModelPrediction.objects.filter(
+                image__id__range=ids, image__dataset_id=campaign.dataset_id
+            )
             .order_by("image_id", "model_name", "random_weights")
             .values_list("image_id", "model_name", "random_weights", "labels", "probabilities")
         ):
@@ -210,17 +220,23 @@ def _grouped(rows: Iterable[tuple], convert) -> dict[int, list]:
     return out
 
 
-def _objects(final: list[dict], classes: dict[int, int]) -> dict[int, list[tuple]]:
-    """Objects of each ImageLabels row, by object index: (the object's label, {class index as
-    string: [share within the object, selection frequency]} as in the published data)."""
+def _objects(
+    campaign: Campaign, ids: tuple[int, int], classes: dict[int, int]
+) -> dict[int, list[tuple]]:
+    """Objects of the ImageLabels rows of images in `ids` (a range), by object index: (the
+    object's label, {class index as string: [share within the object, selection frequency]}
+    as in the published data)."""
+    in_range = {"campaign": campaign, "image__id__range": ids}
     objects = list(
-        ImageObject.objects.filter(image_labels_id__in=[row["id"] for row in final])
+        ImageObject.objects.filter(**{f"image_labels__{k}": v for k, v in in_range.items()})
         .order_by("image_labels_id", "index")
         .values_list("id", "image_labels_id", "label_id")
     )
     labels: dict[int, dict[str, list[float]]] = defaultdict(dict)
     for object_id, label, share, freq in (
-        ImageObjectLabel.objects.filter(object_id__in=[o[0] for o in objects])
+        ImageObjectLabel.objects.filter(
+            **{f"object__image_labels__{k}": v for k, v in in_range.items()}
+        )
         .order_by("object_id", "id")
         .values_list("object_id", "label_id", "share", "selection_frequency")
     ):
