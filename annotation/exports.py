@@ -13,7 +13,6 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import PurePosixPath
 
 from django.db.models import Exists, OuterRef
 
@@ -69,7 +68,7 @@ class ExportError(ValueError):
 
 def image_name(source: str) -> str:
     """The file name an image was imported from (e.g. ILSVRC2012_val_00000004.JPEG)."""
-    return PurePosixPath(source.split("?", 1)[0]).name
+    return source.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 def count_rows(campaign: Campaign, labelled_only: bool = False) -> int:
@@ -92,6 +91,7 @@ def iter_records(
     campaign: Campaign,
     *,
     labelled_only: bool = False,
+    full: bool = True,
     with_predictions: bool = True,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[dict]:
@@ -112,7 +112,7 @@ def iter_records(
         if not chunk:
             return
         last_id = chunk[-1][0]
-        yield from _chunk_records(campaign, chunk, classes, wnids, with_predictions)
+        yield from _chunk_records(campaign, chunk, classes, wnids, full, with_predictions)
         size = chunk_size
 
 
@@ -121,8 +121,11 @@ def _chunk_records(
     chunk: list[tuple],
     classes: dict[int, int],
     wnids: dict[int, str],
+    full: bool,
     with_predictions: bool,
 ) -> Iterator[dict]:
+    """Records of one chunk. Without `full` only the final labels and inclusion are read
+    (what the ImageNetMultiLabel shape needs); the other fields stay empty."""
     # The chunk is every selected image of the dataset with an id in this range: filtering
     # on the range (and the campaign or dataset) is much cheaper to build than `id IN (...)`,
     # and rows of images left out of the chunk are simply not looked up.
@@ -142,51 +145,54 @@ def _chunk_records(
         )
     }
     objects = _objects(campaign, ids, classes)
-    inclusion = dict(
-        ImageInclusion.objects.filter(campaign=campaign, image__id__range=ids).values_list(
-            "image_id", "category"
-        )
-    )
-    candidates = _grouped(
-        CandidateLabel.objects.filter(campaign=campaign, image__id__range=ids)
-        .order_by("image_id", "rank")
-        .values_list("image_id", "label_id"),
-        lambda label: classes[label],
-    )
-    potential = _grouped(
-        PotentialLabel.objects.filter(campaign=campaign, image__id__range=ids)
-        .order_by("image_id", "-model_count", "label__index")
-        .values_list("image_id", "label_id"),
-        lambda label: classes[label],
-    )
+    in_chunk = {"campaign": campaign, "image__id__range": ids}
+    inclusion = dict(ImageInclusion.objects.filter(**in_chunk).values_list("image_id", "category"))
+    candidates: dict[int, list[int]] = defaultdict(list)
+    potential: dict[int, list[int]] = defaultdict(list)
     frequencies: dict[int, dict[str, float | None]] = defaultdict(dict)
-    for image_id, label, freq in (
-        SelectionFrequency.objects.filter(campaign=campaign, image__id__range=ids)
-        .order_by("image_id", "label__index")
-        .values_list("image_id", "label_id", "frequency")
-    ):
-        frequencies[image_id][str(classes[label])] = freq
-    random_ids = set(
-        ModelPrediction.objects.filter(
-            image__id__range=ids, image__dataset_id=campaign.dataset_id, random_weights=True
-        ).values_list("image_id", flat=True)
-    )
     predictions: dict[int, list[dict]] = defaultdict(list)
-    if with_predictions:
-        for image_id, model, random_weights, labels, probs in (
-            ModelPrediction.objects.filter(
-                image__id__range=ids, image__dataset_id=campaign.dataset_id
-            )
-            .order_by("image_id", "model_name", "random_weights")
-            .values_list("image_id", "model_name", "random_weights", "labels", "probabilities")
+    random_ids: set[int] = set()
+    if full:
+        for image_id, label in (
+            CandidateLabel.objects.filter(**in_chunk)
+            .order_by("image_id", "rank")
+            .values_list("image_id", "label_id")
         ):
-            predictions[image_id].append(
-                {
-                    "model": model,
-                    "random_weights": random_weights,
-                    "labels": labels,
-                    "probabilities": probs,
-                }
+            candidates[image_id].append(classes[label])
+        for image_id, label in (
+            PotentialLabel.objects.filter(**in_chunk)
+            .order_by("image_id", "-model_count", "label_id")
+            .values_list("image_id", "label_id")
+        ):
+            potential[image_id].append(classes[label])
+        for image_id, label, freq in (
+            SelectionFrequency.objects.filter(**in_chunk)
+            .order_by("image_id", "label_id")
+            .values_list("image_id", "label_id", "frequency")
+        ):
+            frequencies[image_id][str(classes[label])] = freq
+        in_dataset = {"image__id__range": ids, "image__dataset_id": campaign.dataset_id}
+        if with_predictions:
+            for image_id, model, random_weights, labels, probs in (
+                ModelPrediction.objects.filter(**in_dataset)
+                .order_by("image_id", "model_name", "random_weights")
+                .values_list("image_id", "model_name", "random_weights", "labels", "probabilities")
+            ):
+                predictions[image_id].append(
+                    {
+                        "model": model,
+                        "random_weights": random_weights,
+                        "labels": labels,
+                        "probabilities": probs,
+                    }
+                )
+                if random_weights:
+                    random_ids.add(image_id)
+        else:
+            random_ids = set(
+                ModelPrediction.objects.filter(random_weights=True, **in_dataset).values_list(
+                    "image_id", flat=True
+                )
             )
     for image_id, public_id, source, label_id in chunk:
         labels = final.get(image_id)
@@ -211,13 +217,6 @@ def _chunk_records(
             "predictions": predictions.get(image_id, []),
             "random_weights": image_id in random_ids,
         }
-
-
-def _grouped(rows: Iterable[tuple], convert) -> dict[int, list]:
-    out: dict[int, list] = defaultdict(list)
-    for key, value in rows:
-        out[key].append(convert(value))
-    return out
 
 
 def _objects(
@@ -250,8 +249,7 @@ def _objects(
 # Writers: pure generators of text.
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, separators=(",", ":"))
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def write_jsonl(records: Iterable[dict]) -> Iterator[str]:
@@ -357,6 +355,7 @@ def records_for(campaign: Campaign, fmt: str, chunk_size: int = CHUNK_SIZE) -> I
     return iter_records(
         campaign,
         labelled_only=fmt == "imagenet-multilabel",
+        full=fmt != "imagenet-multilabel",
         with_predictions=fmt in ("json", "jsonl"),
         chunk_size=chunk_size,
     )
