@@ -144,7 +144,7 @@ def _chunk_records(
             "answers",
         )
     }
-    objects = _objects(campaign, ids, classes)
+    objects = _objects(list(final.values()), classes)
     in_chunk = {"campaign": campaign, "image__id__range": ids}
     inclusion = dict(ImageInclusion.objects.filter(**in_chunk).values_list("image_id", "category"))
     candidates: dict[int, list[int]] = defaultdict(list)
@@ -171,7 +171,9 @@ def _chunk_records(
             .values_list("image_id", "label_id", "frequency")
         ):
             frequencies[image_id][str(classes[label])] = freq
-        in_dataset = {"image__id__range": ids, "image__dataset_id": campaign.dataset_id}
+        # Ids in the range from another dataset are read and never looked up: cheaper than
+        # a join with the image table, which the planner answers with a scan of all images.
+        in_dataset = {"image__id__range": ids}
         if with_predictions:
             for image_id, model, random_weights, labels, probs in (
                 ModelPrediction.objects.filter(**in_dataset)
@@ -219,23 +221,18 @@ def _chunk_records(
         }
 
 
-def _objects(
-    campaign: Campaign, ids: tuple[int, int], classes: dict[int, int]
-) -> dict[int, list[tuple]]:
-    """Objects of the ImageLabels rows of images in `ids` (a range), by object index: (the
-    object's label, {class index as string: [share within the object, selection frequency]}
-    as in the published data)."""
-    in_range = {"campaign": campaign, "image__id__range": ids}
+def _objects(final: list[dict], classes: dict[int, int]) -> dict[int, list[tuple]]:
+    """Objects of the ImageLabels rows `final`, by object index: (the object's label, {class
+    index as string: [share within the object, selection frequency]} as in the published
+    data). Looked up by id lists: by index, where a join would scan every object."""
     objects = list(
-        ImageObject.objects.filter(**{f"image_labels__{k}": v for k, v in in_range.items()})
+        ImageObject.objects.filter(image_labels_id__in=[row["id"] for row in final])
         .order_by("image_labels_id", "index")
         .values_list("id", "image_labels_id", "label_id")
     )
     labels: dict[int, dict[str, list[float]]] = defaultdict(dict)
     for object_id, label, share, freq in (
-        ImageObjectLabel.objects.filter(
-            **{f"object__image_labels__{k}": v for k, v in in_range.items()}
-        )
+        ImageObjectLabel.objects.filter(object_id__in=[o[0] for o in objects])
         .order_by("object_id", "id")
         .values_list("object_id", "label_id", "share", "selection_frequency")
     ):
