@@ -97,7 +97,7 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     inlines = [StageRunInline]
     fieldsets = [
-        (None, {"fields": ["name", "dataset", "state", "seed"]}),
+        (None, {"fields": ["name", "dataset", "state", "seed", "owner"]}),
         ("Potential labels", {"fields": ["ensemble", "top_k"]}),
         (
             "CONTAINS",

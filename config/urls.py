@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
     path("favicon.ico", dashboard_views.favicon),
+    path("api/", include("annotation.api.urls")),
     path("", include("annotation.urls")),
 ]

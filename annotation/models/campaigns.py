@@ -1,5 +1,6 @@
 """Campaigns: one run of the pipeline over a dataset, with every parameter of the method."""
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -25,6 +26,14 @@ class Campaign(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="campaigns")
     state = models.CharField(max_length=32, choices=State.choices, default=State.DRAFT)
     seed = models.IntegerField(default=0, help_text="Seed for grid packing and shuffles.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+        help_text="Who may read it through the API besides staff (none: staff only).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Parameters of the method; defaults are the paper's (pipeline.params.PAPER).

@@ -1,0 +1,28 @@
+"""/api/: the routers, token login, OpenAPI schema and its docs page."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("datasets", views.DatasetViewSet, basename="dataset")
+router.register("classes", views.LabelClassViewSet, basename="class")
+router.register("images", views.ImageViewSet, basename="image")
+router.register("campaigns", views.CampaignViewSet, basename="campaign")
+router.register("workers", views.WorkerViewSet, basename="worker")
+
+urlpatterns = [
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+        name="api-schema",
+    ),
+    path("docs/", views.docs, name="api-docs"),
+    path("token/", obtain_auth_token, name="api-token"),
+    path("auth/", include("rest_framework.urls")),
+    path("", include(router.urls)),
+]
