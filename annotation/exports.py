@@ -76,13 +76,13 @@ def count_rows(campaign: Campaign, labelled_only: bool = False) -> int:
 
 
 # ImageLabels.objects is the reverse accessor of ImageObject.image_labels (related_name
-# "objects"), not a manager: ImageLabels._default_manager is its manager.
+# "objects"), not a manager: ImageLabels.objects is its manager.
 
 
 def _images(campaign: Campaign, labelled_only: bool):
     images = Image.objects.filter(dataset_id=campaign.dataset_id)
     if labelled_only:
-        labelled = ImageLabels._default_manager.filter(campaign=campaign, image=OuterRef("pk"))
+        labelled = ImageLabels.objects.filter(campaign=campaign, image=OuterRef("pk"))
         images = images.filter(Exists(labelled))
     return images
 
@@ -132,9 +132,7 @@ def _chunk_records(
     ids = (chunk[0][0], chunk[-1][0])
     final = {
         row["image_id"]: row
-        for row in ImageLabels._default_manager.filter(
-            campaign=campaign, image__id__range=ids
-        ).values(
+        for row in ImageLabels.objects.filter(campaign=campaign, image__id__range=ids).values(
             "id",
             "image_id",
             "main_label_id",

@@ -142,7 +142,7 @@ def _pipeline_rows(m, campaign, images, labels, rng) -> None:
     m.SelectionFrequency.objects.bulk_create(frequencies)
     m.CandidateLabel.objects.bulk_create(candidates)
     m.ImageInclusion.objects.bulk_create(inclusions)
-    labels_rows = m.ImageLabels._default_manager.bulk_create(
+    labels_rows = m.ImageLabels.objects.bulk_create(
         m.ImageLabels(
             campaign=campaign,
             image=image,

@@ -318,7 +318,7 @@ def _classify(
         m.ClassifyAnswerLabel(answer=a, label_id=lab) for a, chosen in answers for lab in chosen
     ]
     m.ClassifyAnswerLabel.objects.bulk_create(answer_labels, batch_size=BATCH)
-    m.ImageLabels._default_manager.bulk_create([f for f, _ in final], batch_size=BATCH)
+    m.ImageLabels.objects.bulk_create([f for f, _ in final], batch_size=BATCH)
     for f, obj_labels in final:
         for k, labs in enumerate(obj_labels):
             objects.append((m.ImageObject(image_labels=f, index=k, label_id=labs[0]), labs))

@@ -80,9 +80,9 @@ def images_with_pipeline_data(user: User, campaigns: QuerySet[Campaign]) -> Quer
         Prefetch("labels", queryset=object_labels)
     )
     final = (
-        ImageLabels._default_manager.filter(in_campaigns)
+        ImageLabels.objects.filter(in_campaigns)
         .select_related("main_label")
-        .prefetch_related(Prefetch("objects", queryset=objects.order_by("index")))
+        .prefetch_related(Prefetch("image_objects", queryset=objects.order_by("index")))
         .order_by("campaign_id")
     )
     return (

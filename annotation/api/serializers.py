@@ -147,7 +147,7 @@ class ObjectSerializer(serializers.ModelSerializer):
 
 class FinalLabelsSerializer(serializers.ModelSerializer):
     main_label = LabelRefSerializer()
-    objects = ObjectSerializer(many=True)
+    objects = ObjectSerializer(many=True, source="image_objects")
 
     class Meta:
         model = m.ImageLabels

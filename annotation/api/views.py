@@ -178,9 +178,7 @@ def _in_campaign(rows: QuerySet, request: Request, field: str = "campaign_id") -
 
 def _with_final(qs: QuerySet, request: Request, **lookups) -> QuerySet:
     """Images with final labels matching `lookups` (in the filtered campaign, if any)."""
-    rows = _in_campaign(
-        ImageLabels._default_manager.filter(image=OuterRef("pk"), **lookups), request
-    )
+    rows = _in_campaign(ImageLabels.objects.filter(image=OuterRef("pk"), **lookups), request)
     return qs.filter(Exists(rows))
 
 

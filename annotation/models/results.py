@@ -84,7 +84,9 @@ class ImageLabels(models.Model):
 class ImageObject(models.Model):
     """One distinct object of an image, named by its most selected label."""
 
-    image_labels = models.ForeignKey(ImageLabels, on_delete=models.CASCADE, related_name="objects")
+    image_labels = models.ForeignKey(
+        ImageLabels, on_delete=models.CASCADE, related_name="image_objects"
+    )
     index = models.PositiveSmallIntegerField()
     label = models.ForeignKey(LabelClass, on_delete=models.PROTECT, related_name="+")
 

@@ -148,7 +148,7 @@ def dataset_label_frequencies(campaign: Campaign, images: list[int]) -> dict[int
 def stored_aggregates(campaign: Campaign) -> dict[int, dict[str, Any]]:
     """Image id -> its stored final labels in the shape of the published `reference` (and
     of `aggregate_answers`' result): labels as class indices, keyed as strings."""
-    heads = ImageLabels._default_manager.filter(campaign=campaign).values_list(
+    heads = ImageLabels.objects.filter(campaign=campaign).values_list(
         "pk", "image_id", "num_objects", "main_label__index", "main_object", "dataset_object"
     )
     members: dict[int, list[dict[str, list[float]]]] = defaultdict(list)
@@ -218,10 +218,10 @@ def easy_labelled(image_id: int, label: int, frequency: float | None) -> Labelle
 
 def store_labels(campaign: Campaign, run: StageRun, labelled: list[Labelled]) -> None:
     """Replace the campaign's final labels with `labelled` (call inside a transaction)."""
-    ImageLabels._default_manager.filter(campaign=campaign).delete()
+    ImageLabels.objects.filter(campaign=campaign).delete()
     for start in range(0, len(labelled), BATCH):
         chunk = labelled[start : start + BATCH]
-        heads = ImageLabels._default_manager.bulk_create(
+        heads = ImageLabels.objects.bulk_create(
             ImageLabels(
                 campaign=campaign,
                 image_id=item.image_id,

@@ -29,9 +29,6 @@ from annotation.models import (
 )
 from pipeline.analysis import ImageTruth
 
-# ImageObject's related_name "objects" hides ImageLabels' default manager name; this is it.
-ImageLabelsRows = ImageLabels._default_manager
-
 
 def label_index_by_id() -> dict[int, int]:
     """LabelClass primary key -> class index."""
@@ -86,7 +83,7 @@ def image_truths(campaign: Campaign) -> list[ImageTruth]:
         .values_list("image_labels_id", "label__index")
     ):
         objects[labels_id].append(label_index)
-    rows = ImageLabelsRows.filter(campaign=campaign).values_list(
+    rows = ImageLabels.objects.filter(campaign=campaign).values_list(
         "id", "image_id", "image__label__index", "main_label__index"
     )
     return [
@@ -207,7 +204,7 @@ def top_labels(campaign: Campaign, image_ids: list[int], per_image: int = 3) -> 
 
 def main_labels(campaign: Campaign, image_ids: list[int]) -> dict[int, str]:
     return dict(
-        ImageLabelsRows.filter(campaign=campaign, image_id__in=image_ids).values_list(
+        ImageLabels.objects.filter(campaign=campaign, image_id__in=image_ids).values_list(
             "image_id", "main_label__name"
         )
     )

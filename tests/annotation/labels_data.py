@@ -61,7 +61,7 @@ def add_reference(
     campaign: Campaign, image: Image, reference: dict, classes: dict[int, LabelClass]
 ) -> ImageLabels:
     """Final labels stored from a published `reference` aggregate (classify_dev.jsonl)."""
-    labels = ImageLabels._default_manager.create(
+    labels = ImageLabels.objects.create(
         campaign=campaign,
         image=image,
         main_label=classes[reference["main_label"]],

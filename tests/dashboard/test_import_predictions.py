@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotation.models import Image, LabelClass, ModelPrediction
+from annotation.models import Image, ImageLabels, LabelClass, ModelPrediction
 from dashboard.analyses import campaign_analyses
 from dashboard.sample import build_sample_campaign
-from pipeline.stages.analysis_data import ImageLabelsRows
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +44,9 @@ def test_csv_with_wnids_or_indices_is_stored_and_scored(campaign, tmp_path):
     assert stored[images[1].id][1] == images[1].label.index
 
     scores = {s.model: s for s in campaign_analyses(campaign).models}["mine"]
-    aggregated = set(ImageLabelsRows.filter(campaign=campaign).values_list("image_id", flat=True))
+    aggregated = set(
+        ImageLabels.objects.filter(campaign=campaign).values_list("image_id", flat=True)
+    )
     right = [k % 2 == 0 for k, img in enumerate(images) if img.id in aggregated]
     assert scores.images == len(right) > 0
     assert scores.accuracy["all"]["top1"].value == pytest.approx(sum(right) / len(right))

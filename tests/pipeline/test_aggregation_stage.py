@@ -48,7 +48,7 @@ def image_with_answers(campaign, label, answers, candidates):
 
 
 def labels_of(image):
-    head = ImageLabels._default_manager.get(image=image)
+    head = ImageLabels.objects.get(image=image)
     objects = [
         {
             x.label_id: (x.share, x.selection_frequency)
@@ -64,7 +64,7 @@ def labels_of(image):
 
 def row_counts() -> list[int]:
     # ImageLabels.objects is the reverse relation to ImageObject (related_name="objects")
-    return [m._default_manager.count() for m in (ImageLabels, ImageObject, ImageObjectLabel)]
+    return [m.objects.count() for m in (ImageLabels, ImageObject, ImageObjectLabel)]
 
 
 def aggregate(campaign):
@@ -176,7 +176,7 @@ def test_images_that_skipped_classify(fruit):
     assert (head.main_object, head.dataset_object, names) == (0, 0, [orange.pk])
     assert objects == [{orange.pk: (1.0, pytest.approx(8 / 9))}]
     assert labels_of(bare)[1] == [{lemon.pk: (1.0, 1.0)}]  # no CONTAINS frequency stored
-    assert ImageLabels._default_manager.count() == 2
+    assert ImageLabels.objects.count() == 2
     assert (summary.easy, summary.mislabeled, summary.ambiguous) == (2, 1, 1)
 
 
@@ -185,7 +185,7 @@ def test_image_without_surviving_answers_gets_no_labels(fruit):
     orange, lemon, _ = fruit
     image = image_with_answers(campaign, orange, [([], orange), ([lemon], orange)], fruit)
     summary = aggregate(campaign)
-    assert not ImageLabels._default_manager.filter(image=image).exists()
+    assert not ImageLabels.objects.filter(image=image).exists()
     assert summary.no_answers == 1 and summary.classified == 0
 
 
@@ -206,7 +206,7 @@ def test_rerun_replaces_the_previous_labels(fruit):
     aggregate(campaign)
     head, _, _ = labels_of(image)
     assert head.num_objects == 2 and head.answers == 5
-    assert ImageLabels._default_manager.count() == 1
+    assert ImageLabels.objects.count() == 1
 
 
 def test_answers_not_through_quality_control_are_refused(fruit):
