@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "annotation",
     "pipeline",
     "dashboard",
@@ -202,6 +203,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "finelabel API",
     "DESCRIPTION": "Fine-grained crowd relabeling of image datasets.",
     "VERSION": "0.1.0",
+    # Swagger UI and Redoc are served from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

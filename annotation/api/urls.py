@@ -1,7 +1,11 @@
 """/api/: the routers, token login, OpenAPI schema and its docs page."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
@@ -22,6 +26,16 @@ urlpatterns = [
         name="api-schema",
     ),
     path("docs/", views.docs, name="api-docs"),
+    path(
+        "swagger/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated]),
+        name="api-swagger",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated]),
+        name="api-redoc",
+    ),
     path("token/", obtain_auth_token, name="api-token"),
     path("auth/", include("rest_framework.urls")),
     path("", include(router.urls)),

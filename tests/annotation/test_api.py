@@ -3,6 +3,8 @@ fixed number of queries, workers' figures, the schema and its docs page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -289,3 +291,14 @@ def test_schema_validates_and_docs_list_every_endpoint(world):
     html = docs.content.decode()
     assert "GET /api/images/{id}/" in html and "num_objects" in html
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize("page", ["/api/swagger/", "/api/redoc/"])
+def test_interactive_docs_load_their_scripts_from_our_static_files(world, page):
+    from django.contrib.staticfiles import finders
+
+    assert APIClient().get(page).status_code in (401, 403)
+    html = client_for(world["alice"]).get(page).content.decode()
+    scripts = re.findall(r'src="/static/([^"]+)"', html)
+    assert scripts and all(finders.find(path) for path in scripts)
+    assert "cdn" not in html.lower() and "/api/schema/" in html
