@@ -2,4 +2,4 @@
 
 One module per stage; importing them here registers every task with the app."""
 
-from . import ping  # noqa: F401
+from . import ping, potential_labels  # noqa: F401
