@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import chord, shared_task
+from celery import Celery, chord, shared_task
 from celery.result import AsyncResult
 
 from annotation.models import Campaign, StageRun
 from pipeline.stages import potential_labels as stage
 from pipeline.stages.runs import fail_run, finish_run, start_run
 
+GPU_QUEUE = "gpu"
 DEFAULT_QUEUE = "default"
 
 
@@ -54,20 +55,25 @@ def finish(chunks: list[dict[str, Any]], run_id: int, random_weights: bool) -> d
     }
 
 
-def dispatch(campaign: Campaign, options: stage.RunOptions) -> tuple[StageRun, AsyncResult]:
+def dispatch(
+    campaign: Campaign, options: stage.RunOptions, app: Celery | None = None
+) -> tuple[StageRun, AsyncResult]:
     """Record a run and send its chunks; returns the run and the result of ``finish``.
 
     The ensemble name is checked here; weights are checked on the worker, where they live.
+    ``app`` is the Celery app to send through (the project's by default).
     """
+    if app is None:
+        from config.celery import app
     names = stage.ensemble_model_names(options.ensemble)
     pending = stage.pending_image_ids(campaign, names, options.random_weights)
     run = start_run(
         campaign, StageRun.Stage.POTENTIAL_LABELS, stage.run_params(campaign, options), len(pending)
     )
-    body = finish.s(run.pk, options.random_weights).set(queue=DEFAULT_QUEUE)
+    body = app.signature(finish.name, args=(run.pk, options.random_weights), queue=DEFAULT_QUEUE)
     header = [
-        predict_chunk.s(run.pk, chunk, options.as_json())
+        app.signature(predict_chunk.name, args=(run.pk, chunk, options.as_json()), queue=GPU_QUEUE)
         for chunk in stage.split(pending, options.chunk_size)
     ]
-    result = chord(header)(body) if header else body.delay([])
+    result = chord(header, app=app)(body) if header else body.apply_async(args=([],))
     return run, result
