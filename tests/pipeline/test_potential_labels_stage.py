@@ -224,3 +224,40 @@ def test_command_missing_weights_names_model_file_and_folder(campaign, settings,
 def test_command_rejects_a_bad_chunk_size(campaign):
     with pytest.raises(CommandError, match="--chunk-size must be at least 1"):
         command("--campaign", str(campaign.pk), "--random-weights", "--chunk-size", "0")
+
+
+def test_campaign_admin_page_shows_the_histogram(campaign, admin_client):
+    url = f"/admin/annotation/campaign/{campaign.pk}/change/"
+    assert "None yet: run manage.py compute_candidates" in admin_client.get(url).text
+    compute_potential_labels(campaign, options())
+    page = admin_client.get(url).text
+    histogram = potential_label_histogram(campaign)
+    assert "potential labels per image" in page.lower()
+    assert f"mean {histogram.mean:.2f}" in page
+    labels, images = histogram.rows()[0]
+    assert f"<tr><td>{labels}</td><td>{images}</td></tr>" in page
+
+
+def test_prediction_admin_marks_random_weights(campaign, admin_client):
+    compute_potential_labels(campaign, options())
+    page = admin_client.get("/admin/annotation/modelprediction/?random_weights__exact=1").text
+    assert f"{IMAGES * len(TINY)} model predictions" in page
+    assert ">random<" in page  # the weights column
+    page = admin_client.get("/admin/annotation/modelprediction/?random_weights__exact=0").text
+    assert "0 model predictions" in page
+
+
+def test_demo_runs_the_stage_with_random_weights(catalogue, media_root, settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()
+    out = io.StringIO()
+    call_command("demo", "--per-class", "1", stdout=out, verbosity=0)
+    campaign = Campaign.objects.get(name="demo")
+    assert campaign.ensemble == "tiny"
+    images = campaign.dataset.images.count()
+    assert images > 0
+    assert ModelPrediction.objects.filter(random_weights=True).count() == images * len(TINY)
+    assert not ModelPrediction.objects.filter(random_weights=False).exists()
+    dataset_labels = PotentialLabel.objects.filter(campaign=campaign, is_dataset_label=True)
+    assert dataset_labels.count() == images
+    assert "Potential labels per image" in out.getvalue()
