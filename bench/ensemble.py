@@ -233,7 +233,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--ensemble", default="small", help="second configuration")
+    parser.add_argument(
+        "--ensemble", default="small", help="second configuration ('none' to skip it)"
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (both paths)")
     parser.add_argument("--weights-dir", default=None, help="real weights (default: random)")
@@ -254,10 +256,13 @@ def main() -> None:
             f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}"
         )
         tiny = bench_config("tiny", paths, args, args.repeats)
-        other = bench_config(args.ensemble, paths, args, args.second_repeats)
-    keys = list(tiny)
-    line = [f"{k}={tiny[k]:.3f}" for k in keys]
-    line += [f"{args.ensemble}_{k}={other[k]:.3f}" for k in keys]
+        other = (
+            bench_config(args.ensemble, paths, args, args.second_repeats)
+            if args.ensemble != "none"
+            else {}
+        )
+    line = [f"{k}={v:.3f}" for k, v in tiny.items()]
+    line += [f"{args.ensemble}_{k}={v:.3f}" for k, v in other.items()]
     print(" ".join(line))
 
 
