@@ -281,37 +281,73 @@ def build_potential_labels(
     """Replace the campaign's potential labels by those of its stored predictions.
 
     Per image: the union of every model's top ``campaign.top_k`` plus the dataset label, with
-    the number of models proposing each. Returns the number of rows stored.
+    the number of models proposing each. Images are read page by page (memory stays bounded
+    on a million images) inside one transaction, so readers see the old set or the new one.
+    Returns the number of rows stored.
     """
     names = ensemble_model_names(campaign.ensemble)
-    top_k = campaign.top_k
     class_ids = dict(LabelClass.objects.values_list("index", "id"))
-    predicted: dict[int, list[list[int]]] = defaultdict(list)
-    rows = ModelPrediction.objects.filter(
-        image__dataset_id=campaign.dataset_id, model_name__in=names, random_weights=random_weights
-    ).values_list("image_id", "labels")
-    for image_id, labels in rows.iterator(chunk_size=5000):
-        predicted[image_id].append(labels[:top_k])
-    images = Image.objects.filter(dataset_id=campaign.dataset_id).values_list(
-        "id", "label_id", "label__index"
+    images = (
+        Image.objects.filter(dataset_id=campaign.dataset_id)
+        .order_by("id")
+        .values_list("id", "label_id", "label__index")
     )
-    new = []
-    for image_id, label_id, label_index in images.iterator(chunk_size=5000):
-        for index, count in potential_labels_with_counts(predicted.get(image_id, []), label_index):
-            new.append(
+    stored = 0
+    with transaction.atomic():
+        PotentialLabel.objects.filter(campaign=campaign).delete()
+        for page in _pages(images.iterator(chunk_size=PAGE), PAGE):
+            rows = _label_rows(campaign, run, page, names, random_weights, class_ids)
+            PotentialLabel.objects.bulk_create(rows, batch_size=PAGE)
+            stored += len(rows)
+    return stored
+
+
+PAGE = 2000
+
+
+def _pages(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    page = []
+    for row in rows:
+        page.append(row)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _label_rows(
+    campaign: Campaign,
+    run: StageRun | None,
+    page: list[tuple[int, int, int]],
+    names: Sequence[str],
+    random_weights: bool,
+    class_ids: dict[int, int],
+) -> list[PotentialLabel]:
+    """The PotentialLabel rows of one page of (image id, label id, label index)."""
+    predicted: dict[int, list[list[int]]] = defaultdict(list)
+    predictions = ModelPrediction.objects.filter(
+        image_id__in=[image_id for image_id, _, _ in page],
+        model_name__in=names,
+        random_weights=random_weights,
+    ).values_list("image_id", "labels")
+    for image_id, labels in predictions:
+        predicted[image_id].append(labels[: campaign.top_k])
+    rows = []
+    for image_id, label_id, label_index in page:
+        for index, count in potential_labels_with_counts(predicted[image_id], label_index):
+            dataset_label = index == label_index
+            rows.append(
                 PotentialLabel(
                     campaign=campaign,
                     image_id=image_id,
-                    label_id=label_id if index == label_index else _class_id(class_ids, index),
-                    is_dataset_label=index == label_index,
+                    label_id=label_id if dataset_label else _class_id(class_ids, index),
+                    is_dataset_label=dataset_label,
                     model_count=count,
                     run=run,
                 )
             )
-    with transaction.atomic():
-        PotentialLabel.objects.filter(campaign=campaign).delete()
-        PotentialLabel.objects.bulk_create(new, batch_size=5000)
-    return len(new)
+    return rows
 
 
 def _class_id(class_ids: dict[int, int], index: int) -> int:
