@@ -44,8 +44,6 @@ DEFAULT_CHUNK_SIZE = 500
 DEFAULT_BATCH_SIZE = 32
 STORED_TOP_K = 5  # at least the paper's top-5 is kept, whatever a campaign's top_k
 
-Progress = Callable[[int, int], None]
-
 
 @dataclass(frozen=True)
 class RunOptions:
