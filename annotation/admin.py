@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from . import models as m
 from .images_access import thumbnail_url
@@ -98,7 +98,7 @@ class CampaignAdmin(admin.ModelAdmin):
     inlines = [StageRunInline]
     fieldsets = [
         (None, {"fields": ["name", "dataset", "state", "seed", "owner"]}),
-        ("Potential labels", {"fields": ["ensemble", "top_k"]}),
+        ("Potential labels", {"fields": ["ensemble", "top_k", "potential_labels_per_image"]}),
         (
             "CONTAINS",
             {
@@ -139,7 +139,7 @@ class CampaignAdmin(admin.ModelAdmin):
         ),
         ("Mechanical Turk", {"fields": ["mturk_budget", "mturk"]}),
     ]
-    readonly_fields = ["mturk"]
+    readonly_fields = ["mturk", "potential_labels_per_image"]
 
     @admin.display(description="MTurk figures")
     def mturk(self, obj) -> str:
@@ -148,6 +148,26 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description="dashboard")
     def dashboard(self, obj) -> str:
         return format_html('<a href="{}">dashboard</a>', reverse("dashboard", args=[obj.pk]))
+
+    @admin.display(description="potential labels per image")
+    def potential_labels_per_image(self, obj) -> str:
+        """The paper's figure 11 as a small table (the dashboard draws it)."""
+        from pipeline.stages.potential_labels import potential_label_histogram
+
+        if obj.pk is None:
+            return "-"
+        histogram = potential_label_histogram(obj)
+        if not histogram.images:
+            return "None yet: run manage.py compute_candidates --campaign " + str(obj.pk)
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", histogram.rows())
+        return format_html(
+            "<table><tr><th>labels</th><th>images</th></tr>{}</table>"
+            "<p>mean {}, median {}, {} images</p>",
+            rows,
+            f"{histogram.mean:.2f}",
+            f"{histogram.median:g}",
+            histogram.images,
+        )
 
 
 @admin.register(m.StageRun)
@@ -169,7 +189,7 @@ class StageRunAdmin(admin.ModelAdmin):
 
 @admin.register(m.ModelPrediction)
 class ModelPredictionAdmin(admin.ModelAdmin):
-    list_display = ["image", "model_name", "random_weights", "labels", "created_at"]
+    list_display = ["image", "model_name", "random_weights", "weights", "labels", "created_at"]
     list_filter = ["model_name", "random_weights"]
     search_fields = ["image__public_id", "model_name"]
     raw_id_fields = ["image"]

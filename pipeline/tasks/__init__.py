@@ -2,4 +2,4 @@
 
 One module per stage; importing them here registers every task with the app."""
 
-from . import classify, contains, ping  # noqa: F401
+from . import classify, contains, ping, potential_labels  # noqa: F401

@@ -41,7 +41,24 @@ class Command(BaseCommand):
             name="demo", defaults={"dataset": Dataset.objects.get(name=DATASET), "ensemble": "tiny"}
         )
         self.stdout.write(f"Campaign '{campaign.name}' (ensemble {campaign.ensemble}) is ready.")
+        self.potential_labels(campaign, options["verbosity"])
         self.ensure_admin()
+
+    def potential_labels(self, campaign: Campaign, verbosity: int) -> None:
+        """Stage 1 in this process with the campaign's small ensemble and random weights (the
+        demo runs offline); the predictions are stored marked as random."""
+        self.stdout.write(
+            f"Potential labels: ensemble '{campaign.ensemble}' with random weights, in-process."
+        )
+        call_command(
+            "compute_candidates",
+            "--campaign",
+            str(campaign.pk),
+            "--random-weights",
+            "--no-celery",
+            stdout=self.stdout,
+            verbosity=verbosity,
+        )
 
     def ensure_admin(self) -> None:
         """A local admin account; its password is kept in var/ so later runs can show it."""
