@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -195,3 +196,23 @@ def write_demo_images(root: Path, per_class: int = 6, seed: int = 0) -> list[Pat
         draw(wnids, rng).save(path, "JPEG", quality=88)
         written.append(path)
     return written
+
+
+def objects_in(source: str) -> list[str]:
+    """The wnids a demo picture really holds, from its file name (`<wnid>_with_<wnid>_<n>` for
+    two objects, filed under the first class's folder)."""
+    wnids = re.findall(r"n\d{8}", source)
+    return list(dict.fromkeys(wnids))
+
+
+def demo_truth(campaign) -> dict[int, frozenset[int]]:
+    """Image id -> the label ids it really holds, for the demo's simulated crowd."""
+    from annotation.models import Image, LabelClass
+
+    ids = dict(LabelClass.objects.values_list("wnid", "pk"))
+    truth = {}
+    for image, label, source in Image.objects.filter(dataset=campaign.dataset).values_list(
+        "pk", "label_id", "source"
+    ):
+        truth[image] = frozenset([label, *(ids[w] for w in objects_in(source) if w in ids)])
+    return truth

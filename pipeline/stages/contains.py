@@ -24,6 +24,9 @@ class ContainsResult:
     inclusion: candidates.InclusionResult
 
 
+SHOWN_WARNINGS = 5  # a small dataset warns for hundreds of labels; the run keeps them all
+
+
 def ensure_grids(campaign: Campaign, log: Log = lambda _: None) -> grids.GridsResult | None:
     """Build the grids unless the campaign has some already (answered or not)."""
     count = ContainsGrid.objects.filter(campaign=campaign).count()
@@ -32,8 +35,11 @@ def ensure_grids(campaign: Campaign, log: Log = lambda _: None) -> grids.GridsRe
         return None
     result = grids.build_grids(campaign)
     log(f"Grids: {result.grids} grids for {result.pairs} image-label pairs.")
-    for warning in result.warnings:
+    for warning in result.warnings[:SHOWN_WARNINGS]:
         log(f"  warning: {warning}")
+    if len(result.warnings) > SHOWN_WARNINGS:
+        hidden = len(result.warnings) - SHOWN_WARNINGS
+        log(f"  ... and {hidden} more warnings: every one is in the grids run's message (admin).")
     return result
 
 

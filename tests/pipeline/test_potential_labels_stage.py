@@ -261,3 +261,12 @@ def test_demo_runs_the_stage_with_random_weights(catalogue, media_root, settings
     dataset_labels = PotentialLabel.objects.filter(campaign=campaign, is_dataset_label=True)
     assert dataset_labels.count() == images
     assert "Potential labels per image" in out.getvalue()
+    # ...and carries the campaign through the crowd stages to final labels.
+    from annotation.models import ContainsAnswer, ImageInclusion, ImageLabels
+
+    assert ContainsAnswer.objects.filter(grid__campaign=campaign).exists()
+    included = ImageInclusion.objects.filter(campaign=campaign)
+    assert included.count() == images
+    labelled = ImageLabels.objects.filter(campaign=campaign)
+    follow_up_or_easy = included.filter(category__in=["easy", "follow_up"]).count()
+    assert follow_up_or_easy and labelled.count() >= follow_up_or_easy * 0.9

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from annotation.demo import write_demo_images
+from annotation.demo import demo_truth, write_demo_images
 from annotation.models import Campaign, Dataset, LabelClass
 
 DATASET = "demo"
@@ -42,6 +42,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Campaign '{campaign.name}' (ensemble {campaign.ensemble}) is ready.")
         self.potential_labels(campaign, options["verbosity"])
+        self.crowd_stages(campaign)
         self.ensure_admin()
 
     def potential_labels(self, campaign: Campaign, verbosity: int) -> None:
@@ -59,6 +60,20 @@ class Command(BaseCommand):
             stdout=self.stdout,
             verbosity=verbosity,
         )
+
+    def crowd_stages(self, campaign: Campaign) -> None:
+        """Stages 2-6 with a simulated crowd that answers from what the pictures really hold
+        (the dataset label, and the second object named in a two-object picture's file)."""
+        from pipeline.stages.classify_pipeline import run_classify_to_labels
+        from pipeline.stages.contains import run_contains
+
+        self.stdout.write("CONTAINS with a simulated crowd:")
+        run_contains(
+            campaign, truth=demo_truth(campaign), log=lambda line: self.stdout.write("  " + line)
+        )
+        self.stdout.write("CLASSIFY with a simulated crowd:")
+        for step, summary in run_classify_to_labels(campaign, simulate=True).items():
+            self.stdout.write(f"  {step}: {summary}")
 
     def ensure_admin(self) -> None:
         """A local admin account; its password is kept in var/ so later runs can show it."""
