@@ -34,6 +34,7 @@ answers_per_s=... p50_ms=... p99_ms=... lost=... doubled=... (then more figures)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -262,6 +263,32 @@ def _drain(server: subprocess.Popen) -> None:
             SERVER_ERRORS.append(line.rstrip())
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (0 for any that is gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(env: dict[str, str]) -> list[int]:
+    """Process ids of the PostgreSQL backends serving the bench database."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
 def gunicorn_workers(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
@@ -361,10 +388,8 @@ def simulate(
             body |= {"labels": chosen, "main": main}
         raw = json.dumps(body).encode()
         if rng.random() < args.drop_rate:
-            try:
+            with contextlib.suppress(OSError):
                 conn.send_and_drop(config["submit_url"], raw)
-            except OSError:
-                pass
         answer = submit(conn, config["submit_url"], raw, stats)
         if answer is None:
             continue
@@ -552,12 +577,18 @@ def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -
             t.start()
         warm = start + args.warmup
         end = warm + args.seconds
+        time.sleep(warm - time.monotonic())
+        serving = [server.pid, *gunicorn_workers(server.pid)]
+        backends = database_backends(env)
+        cpu_before = cpu_seconds(serving), cpu_seconds(backends), time.process_time()
         if args.kill_worker:
             time.sleep(warm + args.seconds / 2 - time.monotonic())
             victim = gunicorn_workers(server.pid)[0]
             os.kill(victim, signal.SIGKILL)
             killed = victim
         time.sleep(max(0.0, end - time.monotonic()))
+        serving = sorted({*serving, *gunicorn_workers(server.pid)})
+        cpu_after = cpu_seconds(serving), cpu_seconds(backends), time.process_time()
         stop.set()
         for t in threads:
             t.join(timeout=60)
@@ -572,6 +603,9 @@ def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -
     in_window = [ms for s, ms in stats.submit_ms if warm <= s < end]
     pages = [ms for s, ms in stats.page_ms if warm <= s < end]
     answers = sum(warm <= t < end for t in stats.ack_times)
+    per_answer = [
+        (b - a) * 1000 / max(answers, 1) for a, b in zip(cpu_before, cpu_after, strict=True)
+    ]
     result = {
         "answers_per_s": answers / args.seconds,
         "p50_ms": percentile(in_window, 0.50),
@@ -584,6 +618,9 @@ def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -
         "gave_up": stats.gave_up,
         "wrong_repeat": stats.wrong_repeat,
         "health_rps": baseline,
+        "app_cpu_ms_per_answer": per_answer[0],
+        "db_cpu_ms_per_answer": per_answer[1],
+        "client_cpu_ms_per_answer": per_answer[2],
         **check_database(stats, run),
     }
     if args.kill_worker:
