@@ -624,7 +624,9 @@ def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -
         **check_database(stats, run),
     }
     if args.kill_worker:
-        result |= {"killed_pid": killed, "workers_after": respawned}
+        # The killed worker's CPU time went with it: no per-answer figure for the app.
+        result |= {"app_cpu_ms_per_answer": float("nan"), "killed_pid": killed}
+        result |= {"workers_after": respawned}
     for line in stats.refused[:5]:
         print("refused:", line)
     for line in SERVER_ERRORS[:5]:
