@@ -24,6 +24,13 @@ Modes:
 - `--compare`: short runs of several gunicorn configurations, the figures that chose the
   default.
 
+CPU time per answer is read from /proc for the gunicorn processes, the PostgreSQL backends of
+the bench database and this client (with SQLite, the database's work counts as the app's): on
+a shared machine it says more than answers/s, which depends on what else runs. gthread with
+3 workers x 4 threads is the default: sync workers (no keep-alive, one request each) gave
+17-60 answers/s where the gthread configurations gave 29-104 on the same runs, and among those
+the spread between repeats was larger than between configurations.
+
 Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
 counts distinct acknowledged answers in the same window. The baseline of the ratio printed is
 the server's own minimal request (`/health/`, one query) under the same concurrency, measured
