@@ -8,6 +8,7 @@ checking the signature; on S3 the URL is a presigned URL to an object whose key 
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core import signing
@@ -43,6 +44,19 @@ def image_url(image: Image, variant: str = FULL) -> str:
 
 def thumbnail_url(image: Image) -> str:
     return image_url(image, THUMBNAIL)
+
+
+def image_urls(images: Iterable[tuple[str, str]], variant: str = FULL) -> list[str]:
+    """The URLs image_url gives, for many images at once: `images` are (public id, storage
+    key of the variant) pairs. The signer and the URL prefix are built once; a grid page signs
+    96 URLs, and one at a time that was most of its cost."""
+    if not _uses_local_files():
+        return [default_storage.url(key) for _, key in images]
+    signer = _signer()
+    # The token is the last path segment and holds only URL-safe characters (base64url, '.'
+    # and ':'), so reversing once and appending is the same as reversing each.
+    prefix = reverse("image-file", args=["-"])[:-1]
+    return [prefix + signer.sign(f"{public_id}.{variant}") for public_id, _ in images]
 
 
 def unsign(token: str) -> tuple[str, str]:

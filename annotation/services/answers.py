@@ -22,10 +22,12 @@ from ..models import (
     Assignment,
     ClassifyAnswer,
     ClassifyAnswerLabel,
+    ClassifyOption,
     ClassifyTask,
     ContainsAnswer,
     ContainsGrid,
     ContainsSelection,
+    GridItem,
     Worker,
 )
 
@@ -68,11 +70,20 @@ def submit_contains(
 ) -> Stored:
     """Store one worker's selection for a grid: `positions` are the selected grid positions."""
     _check_submitter(submitter)
-    grid = ContainsGrid.objects.filter(public_id=_text(grid_public_id, "grid")).first()
-    if grid is None:
-        raise SubmissionError("Unknown grid.", "unknown_task")
+    public_id = _text(grid_public_id, "grid")
+    # The grid's items and ids in one query (the submit path is the busiest write there is).
+    rows = GridItem.objects.filter(grid__public_id=public_id).values_list(
+        "position", "pk", "grid_id", "grid__campaign_id"
+    )
+    valid = {position: pk for position, pk, _, _ in rows}
+    if rows:
+        _, _, grid_id, campaign_id = rows[0]
+    else:
+        grid = ContainsGrid.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
+        if not grid:
+            raise SubmissionError("Unknown grid.", "unknown_task")
+        grid_id, campaign_id = grid[0]
     chosen = _positions(positions, "positions")
-    valid = dict(grid.items.values_list("position", "pk"))
     if outside := sorted(set(chosen) - valid.keys()):
         raise SubmissionError(
             f"Positions {outside} are not in this grid (it has positions "
@@ -81,16 +92,16 @@ def submit_contains(
         )
     duration = _duration(duration_ms)
 
-    def create(assignment: Assignment) -> ContainsAnswer:
+    def create(assignment: Assignment, worker: Worker) -> ContainsAnswer:
         answer = ContainsAnswer.objects.create(
-            assignment=assignment, grid=grid, worker=assignment.worker, duration_ms=duration
+            assignment=assignment, grid_id=grid_id, worker=worker, duration_ms=duration
         )
         ContainsSelection.objects.bulk_create(
             ContainsSelection(answer=answer, item_id=valid[p]) for p in sorted(set(chosen))
         )
         return answer
 
-    return _store(Assignment.Kind.CONTAINS, grid, submitter, create)
+    return _store(_Target(Assignment.Kind.CONTAINS, grid_id, campaign_id), submitter, create)
 
 
 def submit_classify(
@@ -100,14 +111,22 @@ def submit_classify(
     distinct object), `main_position` the option naming the main object; both are the
     positions at which the task's options were shown."""
     _check_submitter(submitter)
-    task = ClassifyTask.objects.filter(public_id=_text(task_public_id, "task")).first()
-    if task is None:
-        raise SubmissionError("Unknown task.", "unknown_task")
+    public_id = _text(task_public_id, "task")
+    rows = ClassifyOption.objects.filter(task__public_id=public_id).values_list(
+        "position", "label_id", "task_id", "task__campaign_id"
+    )
+    options = {position: label for position, label, _, _ in rows}
+    if rows:
+        _, _, task_id, campaign_id = rows[0]
+    else:
+        task = ClassifyTask.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
+        if not task:
+            raise SubmissionError("Unknown task.", "unknown_task")
+        task_id, campaign_id = task[0]
     chosen = _positions(positions, "labels")
     if not chosen:
         raise SubmissionError("Select at least one label present in the image.", "no_label")
     main = _position(main_position, "main label")
-    options = dict(task.options.values_list("position", "label_id"))
     if outside := sorted(set(chosen + [main]) - options.keys()):
         raise SubmissionError(f"Options {outside} are not options of this task.", "out_of_range")
     if main not in chosen:
@@ -116,11 +135,11 @@ def submit_classify(
         )
     duration = _duration(duration_ms)
 
-    def create(assignment: Assignment) -> ClassifyAnswer:
+    def create(assignment: Assignment, worker: Worker) -> ClassifyAnswer:
         answer = ClassifyAnswer.objects.create(
             assignment=assignment,
-            task=task,
-            worker=assignment.worker,
+            task_id=task_id,
+            worker=worker,
             main_label_id=options[main],
             duration_ms=duration,
         )
@@ -129,52 +148,49 @@ def submit_classify(
         )
         return answer
 
-    return _store(Assignment.Kind.CLASSIFY, task, submitter, create)
+    return _store(_Target(Assignment.Kind.CLASSIFY, task_id, campaign_id), submitter, create)
 
 
-def _store(kind: str, task: ContainsGrid | ClassifyTask, submitter: Submitter, create) -> Stored:
-    """The shared write path: worker, assignment, repeat checks and the answer, atomically."""
-    is_grid = kind == Assignment.Kind.CONTAINS
-    task_field = "grid" if is_grid else "classify_task"
-    answer_model = ContainsAnswer if is_grid else ClassifyAnswer
-    answer_task_field = "grid" if is_grid else "task"
+@dataclass(frozen=True)
+class _Target:
+    """The grid or CLASSIFY task answered, as ids."""
+
+    kind: str
+    task_id: int
+    campaign_id: int
+
+    @property
+    def task_field(self) -> str:  # on Assignment
+        return "grid" if self.kind == Assignment.Kind.CONTAINS else "classify_task"
+
+
+def _store(target: _Target, submitter: Submitter, create) -> Stored:
+    """The shared write path: worker, assignment, repeat checks and the answer, atomically.
+
+    Nearly every submit is a first answer to a new assignment, so that case goes first with the
+    fewest round trips: insert the assignment and the answer and let the unique constraints
+    (assignment id; one answer per worker and task) catch everything else. A conflict rolls
+    that attempt back whole and the checked path below sorts it out: a repeat returns the
+    first answer, anything else is refused.
+    """
     try:
         with transaction.atomic():
-            worker, _ = Worker.objects.get_or_create(
-                source=submitter.source, external_id=submitter.worker_id
-            )
-            if worker.blocked:
-                raise SubmissionError("This worker may no longer submit answers.", "blocked")
-            assignment, _ = Assignment.objects.get_or_create(
+            worker = _worker(submitter)
+            assignment = Assignment.objects.create(
                 external_id=submitter.assignment_id,
-                defaults={
-                    "campaign_id": task.campaign_id,
-                    "kind": kind,
-                    task_field: task,
-                    "worker": worker,
-                    "hit_id": submitter.hit_id,
-                },
+                campaign_id=target.campaign_id,
+                kind=target.kind,
+                worker=worker,
+                hit_id=submitter.hit_id,
+                status=Assignment.Status.SUBMITTED,
+                submitted_at=timezone.now(),
+                **{f"{target.task_field}_id": target.task_id},
             )
-            # Serialise concurrent submits of one assignment: the second waits, then sees
-            # the first one's answer.
-            assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
-            if getattr(assignment, f"{task_field}_id") != task.pk or assignment.kind != kind:
-                raise SubmissionError("This assignment belongs to another task.", "wrong_task")
-            if assignment.worker_id != worker.pk:
-                raise SubmissionError("This assignment belongs to another worker.", "wrong_worker")
-            earlier = answer_model.objects.filter(assignment=assignment).first()
-            if earlier is not None:
-                return Stored(earlier, created=False)
-            if answer_model.objects.filter(worker=worker, **{answer_task_field: task}).exists():
-                raise SubmissionError(
-                    "This worker has already answered this task under another assignment.",
-                    "already_answered",
-                )
-            answer = create(assignment)
-            assignment.status = Assignment.Status.SUBMITTED
-            assignment.submitted_at = timezone.now()
-            assignment.save(update_fields=["status", "submitted_at"])
-            return Stored(answer, created=True)
+            return Stored(create(assignment, worker), created=True)
+    except IntegrityError:
+        pass
+    try:
+        return _store_checked(target, submitter, create)
     except IntegrityError as exc:
         # Two assignments of one worker racing on the same task: the unique constraint on
         # (task, worker) lets one through and lands the other here, with nothing stored.
@@ -182,6 +198,61 @@ def _store(kind: str, task: ContainsGrid | ClassifyTask, submitter: Submitter, c
             "This worker has already answered this task under another assignment.",
             "already_answered",
         ) from exc
+
+
+def _store_checked(target: _Target, submitter: Submitter, create) -> Stored:
+    """The assignment may exist already: lock it, then check whose and which task it is and
+    whether it (or this worker, for this task) has an answer."""
+    is_grid = target.kind == Assignment.Kind.CONTAINS
+    answer_model = ContainsAnswer if is_grid else ClassifyAnswer
+    answer_task_field = "grid_id" if is_grid else "task_id"
+    with transaction.atomic():
+        worker = _worker(submitter)
+        assignment, _ = Assignment.objects.get_or_create(
+            external_id=submitter.assignment_id,
+            defaults={
+                "campaign_id": target.campaign_id,
+                "kind": target.kind,
+                f"{target.task_field}_id": target.task_id,
+                "worker": worker,
+                "hit_id": submitter.hit_id,
+            },
+        )
+        # Serialise concurrent submits of one assignment: the second waits, then sees the
+        # first one's answer.
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        task_id = getattr(assignment, f"{target.task_field}_id")
+        if task_id != target.task_id or assignment.kind != target.kind:
+            raise SubmissionError("This assignment belongs to another task.", "wrong_task")
+        if assignment.worker_id != worker.pk:
+            raise SubmissionError("This assignment belongs to another worker.", "wrong_worker")
+        earlier = answer_model.objects.filter(assignment=assignment).first()
+        if earlier is not None:
+            return Stored(earlier, created=False)
+        if answer_model.objects.filter(
+            worker=worker, **{answer_task_field: target.task_id}
+        ).exists():
+            raise SubmissionError(
+                "This worker has already answered this task under another assignment.",
+                "already_answered",
+            )
+        answer = create(assignment, worker)
+        assignment.status = Assignment.Status.SUBMITTED
+        assignment.submitted_at = timezone.now()
+        assignment.save(update_fields=["status", "submitted_at"])
+        return Stored(answer, created=True)
+
+
+def _worker(submitter: Submitter) -> Worker:
+    """The submitting worker (created on a first answer); refused if blocked."""
+    worker = Worker.objects.filter(source=submitter.source, external_id=submitter.worker_id).first()
+    if worker is None:
+        worker, _ = Worker.objects.get_or_create(
+            source=submitter.source, external_id=submitter.worker_id
+        )
+    if worker.blocked:
+        raise SubmissionError("This worker may no longer submit answers.", "blocked")
+    return worker
 
 
 def _check_submitter(submitter: Submitter) -> None:

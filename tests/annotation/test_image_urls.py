@@ -7,7 +7,14 @@ import pytest
 from django.core import signing
 from django.core.management import call_command
 
-from annotation.images_access import image_url, sign_image, thumbnail_url
+from annotation.images_access import (
+    FULL,
+    THUMBNAIL,
+    image_url,
+    image_urls,
+    sign_image,
+    thumbnail_url,
+)
 from annotation.models import Image
 from tests.helpers import make_folder
 
@@ -60,3 +67,15 @@ def test_urls_expire(client, image, settings):
     settings.FINELABEL_IMAGE_URL_MAX_AGE = 1
     time.sleep(2.1)
     assert client.get(url).status_code == 404
+
+
+def test_batch_signed_urls_serve_the_same_files_as_single_ones(client, image):
+    for variant, key, single in (
+        (THUMBNAIL, image.thumbnail_key, thumbnail_url(image)),
+        (FULL, image.storage_key, image_url(image)),
+    ):
+        [batch] = image_urls([(image.public_id, key)], variant)
+        assert batch.rsplit("/", 1)[0] == single.rsplit("/", 1)[0]
+        served, expected = client.get(batch), client.get(single)
+        assert served.status_code == 200
+        assert b"".join(served.streaming_content) == b"".join(expected.streaming_content)

@@ -1,0 +1,728 @@
+"""Load and reliability of the HIT pages: many simulated crowd workers at once.
+
+Sets up its own database (PostgreSQL `finelabel_bench_load` by default: migrated, the class
+catalogue loaded with `load_imagenet_classes`, a campaign of CONTAINS grids and CLASSIFY tasks
+over generated pictures with thumbnails), starts the application under gunicorn and runs
+simulated workers, each a thread with its own keep-alive HTTP connection. A worker opens a
+task's page with MTurk's URL parameters (assignmentId, hitId, workerId, turkSubmitTo), reads
+the page's `hit-config` JSON (token, submit URL), thinks for a while and POSTs its answer,
+exactly as the page's script does. As real browsers do, some answers are sent twice:
+a few after the client gave up on the response (the request is sent, the connection dropped
+unread, and the same assignment submitted again), a few again after their acknowledgement.
+Failed requests (connection errors, 5xx) are retried with the same assignment.
+
+Afterwards every acknowledged answer (2xx) is looked up in the database: `lost` counts
+acknowledged answers that are not stored, `doubled` counts extra rows for one assignment or
+one (worker, task), and `mismatched` answers stored with other positions than those sent.
+
+Modes:
+- default: gunicorn on PostgreSQL, 200 workers;
+- `--kill-worker`: the same, and one gunicorn worker is killed (SIGKILL) mid-load; requests
+  it held fail and are retried; nothing acknowledged may be lost;
+- `--embedded`: the demo's setup (no DATABASE_URL: SQLite under a temporary var dir, served
+  by `manage.py runserver`), 50 workers; no request may fail;
+- `--compare`: short runs of several gunicorn configurations, the figures that chose the
+  default.
+
+CPU time per answer is read from /proc for the gunicorn processes, the PostgreSQL backends of
+the bench database and this client (with SQLite, the database's work counts as the app's): on
+a shared machine it says more than answers/s, which depends on what else runs. gthread with
+3 workers x 4 threads is the default: sync workers (no keep-alive, one request each) gave
+17-60 answers/s where the gthread configurations gave 29-104 on the same runs, and among those
+the spread between repeats was larger than between configurations.
+
+Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
+counts distinct acknowledged answers in the same window. The baseline of the ratio printed is
+the server's own minimal request (`/health/`, one query) under the same concurrency, measured
+in the same run. Last line:
+answers_per_s=... p50_ms=... p99_ms=... lost=... doubled=... (then more figures)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+PG_URL = "postgres://postgres:postgres@127.0.0.1:5432/finelabel_bench_load"
+CONFIG = re.compile(rb'<script id="hit-config" type="application/json">(.*?)</script>', re.S)
+CAMPAIGN = "load-bench"
+TURK_SUBMIT_TO = "https://workersandbox.mturk.com"
+# gunicorn configurations compared by --compare: (worker class, workers, threads).
+SERVERS = {
+    "sync-5": ("sync", 5, 1),
+    "gthread-2x8": ("gthread", 2, 8),
+    "gthread-3x4": ("gthread", 3, 4),
+    "gthread-4x4": ("gthread", 4, 4),
+}
+DEFAULT_SERVER = "gthread-3x4"
+
+
+# ---------------------------------------------------------------- database and campaign
+
+
+def ensure_pg_database(url: str) -> None:
+    """Create the bench's PostgreSQL database if it is missing."""
+    import psycopg2
+    from psycopg2 import sql
+
+    name = url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn.close()
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str  # contains | classify
+    public_id: str
+    size: int  # grid positions, or CLASSIFY options
+
+
+def build_campaign(grids: int, tasks: int) -> list[Task]:
+    """The bench campaign (reused when it already has enough tasks): `grids` CONTAINS grids of
+    48 pictures and `tasks` CLASSIFY tasks of 5 candidate labels, built with the ORM."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from PIL import Image as PILImage
+
+    from annotation.imports.processing import make_thumbnail
+    from annotation.models import (
+        Campaign,
+        ClassifyOption,
+        ClassifyTask,
+        ContainsGrid,
+        Dataset,
+        GridItem,
+        Image,
+        LabelClass,
+    )
+    from tests.hits.factories import photo_jpeg
+
+    campaign = Campaign.objects.filter(name=CAMPAIGN).first()
+    if campaign is not None:
+        found = [
+            Task("contains", g, 48)
+            for g in campaign.grids.values_list("public_id", flat=True)[:grids]
+        ] + [
+            Task("classify", t, 5)
+            for t in campaign.classify_tasks.values_list("public_id", flat=True)[:tasks]
+        ]
+        if len(found) == grids + tasks and all(
+            default_storage.exists(k)
+            for k in Image.objects.filter(dataset=campaign.dataset).values_list(
+                "thumbnail_key", flat=True
+            )[:1]
+        ):
+            return found
+        campaign.delete()
+        Dataset.objects.filter(name=CAMPAIGN).delete()
+    labels = list(LabelClass.objects.order_by("index")[:1000])
+    if len(labels) < 100:
+        raise SystemExit("The class catalogue is not loaded.")
+    rng = random.Random(7)
+    dataset = Dataset.objects.create(name=CAMPAIGN)
+    campaign = Campaign.objects.create(name=CAMPAIGN, dataset=dataset)
+    # 48 real pictures with thumbnails; every image row points at one of them.
+    files = []
+    for n in range(48):
+        data = photo_jpeg(n)
+        with PILImage.open(io.BytesIO(data)) as picture:
+            thumb = make_thumbnail(picture, 256)
+        key = default_storage.save(f"bench/{n}.jpg", ContentFile(data))
+        files.append((key, default_storage.save(f"bench/{n}.t.jpg", ContentFile(thumb)), data))
+
+    def image(n: int, label: LabelClass) -> Image:
+        key, thumb, data = files[n % 48]
+        return Image(
+            dataset=dataset,
+            source=f"/bench/{n}.JPEG",
+            label=label,
+            storage_key=key,
+            thumbnail_key=thumb,
+            sha256=f"{n:064d}",
+            width=500,
+            height=375,
+            file_size=len(data),
+        )
+
+    pool = Image.objects.bulk_create(image(n, rng.choice(labels)) for n in range(48))
+    made = ContainsGrid.objects.bulk_create(
+        ContainsGrid(
+            campaign=campaign,
+            number=n + 1,
+            query=rng.choice(labels),
+            public_id=secrets.token_urlsafe(12),
+        )
+        for n in range(grids)
+    )
+    items = []
+    for grid in made:
+        order = list(range(48))
+        rng.shuffle(order)
+        items += [
+            GridItem(grid=grid, position=p, image=pool[i], is_control=i < 5)
+            for p, i in zip(order, range(48), strict=True)
+        ]
+    GridItem.objects.bulk_create(items, batch_size=2000)
+    singles = Image.objects.bulk_create(
+        (image(48 + n, rng.choice(labels)) for n in range(tasks)), batch_size=2000
+    )
+    made_tasks = ClassifyTask.objects.bulk_create(
+        ClassifyTask(campaign=campaign, image=img, public_id=secrets.token_urlsafe(12))
+        for img in singles
+    )
+    options = []
+    for task in made_tasks:
+        candidates = [task.image.label] + rng.sample(
+            [x for x in labels if x != task.image.label], 4
+        )
+        rng.shuffle(candidates)
+        options += [
+            ClassifyOption(task=task, label=x, position=p) for p, x in enumerate(candidates)
+        ]
+    ClassifyOption.objects.bulk_create(options, batch_size=2000)
+    return [Task("contains", g.public_id, 48) for g in made] + [
+        Task("classify", t.public_id, 5) for t in made_tasks
+    ]
+
+
+def prepare_database(args: argparse.Namespace) -> list[Task]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from annotation.models import LabelClass
+
+    call_command("migrate", verbosity=0)
+    if LabelClass.objects.filter(index__lt=1000).count() < 1000:
+        call_command("load_imagenet_classes", "--no-hierarchy", verbosity=0)
+    return build_campaign(args.grids, args.tasks)
+
+
+# ---------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args: argparse.Namespace, env: dict[str, str], port: int) -> subprocess.Popen:
+    if args.embedded:
+        # What `make demo` runs.
+        cmd = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    else:
+        worker_class, workers, threads = SERVERS[args.server]
+        cmd = [
+            str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
+            "-b", f"127.0.0.1:{port}", "-k", worker_class, "-w", str(workers),
+            "--threads", str(threads), "--backlog", "2048", "--keep-alive", "30",
+            "--log-level", "warning",
+        ]  # fmt: skip
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    threading.Thread(target=_drain, args=(server,), daemon=True).start()
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+SERVER_ERRORS: list[str] = []
+
+
+def _drain(server: subprocess.Popen) -> None:
+    """Keep the server's stderr flowing; remember its error lines for the report."""
+    for line in server.stderr:
+        if "Error" in line or "error" in line or "Traceback" in line:
+            SERVER_ERRORS.append(line.rstrip())
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (0 for any that is gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(env: dict[str, str]) -> list[int]:
+    """Process ids of the PostgreSQL backends serving the bench database."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+def gunicorn_workers(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+# ---------------------------------------------------------------- simulated workers
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection, reopened after any failure."""
+
+    def __init__(self, port: int, timeout: float):
+        self.port, self.timeout, self.conn = port, timeout, None
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            return response.status, response.read()
+        except Exception:
+            self.close()
+            raise
+
+    def send_and_drop(self, path: str, body: bytes) -> None:
+        """Send a POST and hang up without reading the answer: a browser whose request
+        timed out (the server may well have stored it)."""
+        self.close()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        try:
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+@dataclass
+class Ack:
+    kind: str
+    assignment: str
+    task: str
+    answer: int
+    sent: tuple[list[int], int | None]  # positions, main
+
+
+@dataclass
+class Stats:
+    acks: dict[str, Ack] = field(default_factory=dict)
+    ack_times: list[float] = field(default_factory=list)
+    submit_ms: list[tuple[float, float]] = field(default_factory=list)  # (start, ms)
+    page_ms: list[tuple[float, float]] = field(default_factory=list)
+    failures: int = 0  # connection errors and 5xx, retried
+    refused: list[str] = field(default_factory=list)  # 4xx: must not happen
+    wrong_repeat: int = 0  # a repeat that returned another answer than the first
+    gave_up: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def simulate(
+    n: int, run: str, tasks: list[Task], port: int, stop: threading.Event, stats: Stats,
+    args: argparse.Namespace,
+) -> None:  # fmt: skip
+    rng = random.Random(f"{run}-{n}")
+    conn = Connection(port, args.timeout)
+    worker_id = f"{run}W{n}"
+    order = rng.sample(tasks, len(tasks))
+    for k, task in enumerate(order):
+        if stop.is_set():
+            break
+        assignment = f"{run}A{n}x{k}"
+        query = {
+            "assignmentId": assignment,
+            "hitId": f"H{task.public_id}",
+            "workerId": worker_id,
+            "turkSubmitTo": TURK_SUBMIT_TO,
+        }
+        page = f"/hit/{task.kind}/{task.public_id}/?{urlencode(query)}"
+        config = fetch_config(conn, page, stats, stop)
+        if config is None:
+            break
+        stop.wait(rng.uniform(0.5, 1.5) * args.think_ms / 1000)
+        chosen = sorted(
+            rng.sample(range(task.size), rng.randint(1 if task.kind == "classify" else 0, 3))
+        )
+        body: dict = {"token": config["token"], "duration_ms": rng.randint(2000, 60000)}
+        main = None
+        if task.kind == "contains":
+            body["positions"] = chosen
+        else:
+            main = rng.choice(chosen)
+            body |= {"labels": chosen, "main": main}
+        raw = json.dumps(body).encode()
+        if rng.random() < args.drop_rate:
+            with contextlib.suppress(OSError):
+                conn.send_and_drop(config["submit_url"], raw)
+        answer = submit(conn, config["submit_url"], raw, stats)
+        if answer is None:
+            continue
+        ack = Ack(task.kind, assignment, task.public_id, answer, (chosen, main))
+        with stats.lock:
+            stats.acks[assignment] = ack
+            stats.ack_times.append(time.monotonic())
+        if rng.random() < args.repeat_rate:  # a second click, or a retry after a timeout
+            again = submit(conn, config["submit_url"], raw, stats)
+            if again is not None and again != answer:
+                with stats.lock:
+                    stats.wrong_repeat += 1
+    conn.close()
+
+
+def fetch_config(conn: Connection, page: str, stats: Stats, stop: threading.Event) -> dict | None:
+    for attempt in range(20):
+        start = time.monotonic()
+        try:
+            status, html = conn.request("GET", page)
+        except OSError:
+            status, html = 0, b""
+        if status == 200:
+            with stats.lock:
+                stats.page_ms.append((start, (time.monotonic() - start) * 1000))
+            return json.loads(CONFIG.search(html).group(1))
+        with stats.lock:
+            if status and status < 500:
+                stats.refused.append(f"GET {status}")
+                return None
+            stats.failures += 1
+        if stop.wait(0.05 * 2 ** min(attempt, 5)):
+            return None
+    return None
+
+
+def submit(conn: Connection, url: str, raw: bytes, stats: Stats) -> int | None:
+    """POST an answer until the server acknowledges it (retrying on failure, as the page's
+    script lets the worker do); the stored answer's id, or None."""
+    for attempt in range(20):
+        start = time.monotonic()
+        try:
+            status, data = conn.request("POST", url, raw)
+        except OSError:
+            status, data = 0, b""
+        ms = (time.monotonic() - start) * 1000
+        if 200 <= status < 300:
+            with stats.lock:
+                stats.submit_ms.append((start, ms))
+            return json.loads(data)["answer"]
+        with stats.lock:
+            if status and status < 500:
+                stats.refused.append(f"POST {status} {data[:200]!r}")
+                return None
+            stats.failures += 1
+        time.sleep(0.05 * 2 ** min(attempt, 5))
+    with stats.lock:
+        stats.gave_up += 1
+    return None
+
+
+def health_baseline(port: int, clients: int, seconds: float) -> float:
+    """Requests/s of /health/ (one query, no template) from the same number of clients."""
+    stop, counts = threading.Event(), [0] * clients
+
+    def loop(i: int) -> None:
+        conn = Connection(port, 10)
+        while not stop.is_set():
+            try:
+                conn.request("GET", "/health/")
+                counts[i] += 1
+            except OSError:
+                pass
+        conn.close()
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    return sum(counts) / seconds
+
+
+# ---------------------------------------------------------------- checking the database
+
+
+def check_database(stats: Stats, run: str) -> dict[str, int]:
+    """lost: acknowledged answers missing; doubled: extra answers per assignment or per
+    (worker, task); mismatched: stored answers whose positions differ from those sent."""
+    from django.db import close_old_connections
+    from django.db.models import Count
+
+    from annotation.models import (
+        Assignment,
+        ClassifyAnswer,
+        ClassifyAnswerLabel,
+        ClassifyOption,
+        ContainsAnswer,
+        ContainsSelection,
+    )
+
+    close_old_connections()
+    acks = stats.acks.values()
+    lost = doubled = mismatched = 0
+    for kind, model, task_field in (
+        ("contains", ContainsAnswer, "grid"),
+        ("classify", ClassifyAnswer, "task"),
+    ):
+        mine = model.objects.filter(worker__external_id__startswith=run)
+        stored = dict(mine.values_list("pk", "assignment__external_id"))
+        for ack in acks:
+            if ack.kind == kind and stored.get(ack.answer) != ack.assignment:
+                lost += 1
+        for group in ("assignment", "worker"):
+            fields = ["assignment"] if group == "assignment" else ["worker", task_field]
+            doubled += sum(
+                row["n"] - 1 for row in mine.values(*fields).annotate(n=Count("pk")).filter(n__gt=1)
+            )
+        if kind == "contains":
+            got: dict[int, list[int]] = {}
+            for answer, position in ContainsSelection.objects.filter(answer__in=stored).values_list(
+                "answer", "item__position"
+            ):
+                got.setdefault(answer, []).append(position)
+            mismatched += sum(
+                sorted(got.get(a.answer, [])) != a.sent[0] for a in acks if a.kind == kind
+            )
+        else:
+            where = {}
+            for task, label, position in ClassifyOption.objects.filter(
+                task__answers__in=stored
+            ).values_list("task", "label", "position"):
+                where[(task, label)] = position
+            answers = dict(mine.values_list("pk", "task"))
+            mains = dict(mine.values_list("pk", "main_label"))
+            got = {}
+            for answer, label in ClassifyAnswerLabel.objects.filter(answer__in=stored).values_list(
+                "answer", "label"
+            ):
+                got.setdefault(answer, []).append(where[(answers[answer], label)])
+            for a in acks:
+                if a.kind == kind and a.answer in answers:
+                    main = where.get((answers[a.answer], mains[a.answer]))
+                    mismatched += (sorted(got.get(a.answer, [])), main) != a.sent
+    # Assignments of this run with more than one answer of either kind.
+    doubled += (
+        Assignment.objects.filter(worker__external_id__startswith=run)
+        .annotate(n=Count("contains_answer") + Count("classify_answer"))
+        .filter(n__gt=1)
+        .count()
+    )
+    unacked = sum(
+        m.objects.filter(worker__external_id__startswith=run).count()
+        for m in (ContainsAnswer, ClassifyAnswer)
+    ) - len(stats.acks)
+    return {"lost": lost, "doubled": doubled, "mismatched": mismatched, "unacked": unacked}
+
+
+# ---------------------------------------------------------------- one run
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -> dict[str, float]:
+    port = free_port()
+    server = start_server(args, env, port)
+    run = f"L{secrets.token_hex(3)}"
+    stats, stop = Stats(), threading.Event()
+    killed = respawned = 0
+    try:
+        baseline = health_baseline(port, args.workers, 2.0) if args.baseline else float("nan")
+        threads = [
+            threading.Thread(target=simulate, args=(n, run, tasks, port, stop, stats, args))
+            for n in range(args.workers)
+        ]
+        start = time.monotonic()
+        for t in threads:
+            t.start()
+        warm = start + args.warmup
+        end = warm + args.seconds
+        time.sleep(warm - time.monotonic())
+        serving = [server.pid, *gunicorn_workers(server.pid)]
+        backends = database_backends(env)
+        cpu_before = cpu_seconds(serving), cpu_seconds(backends), time.process_time()
+        if args.kill_worker:
+            time.sleep(warm + args.seconds / 2 - time.monotonic())
+            victim = gunicorn_workers(server.pid)[0]
+            os.kill(victim, signal.SIGKILL)
+            killed = victim
+        time.sleep(max(0.0, end - time.monotonic()))
+        serving = sorted({*serving, *gunicorn_workers(server.pid)})
+        cpu_after = cpu_seconds(serving), cpu_seconds(backends), time.process_time()
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        if args.kill_worker:
+            respawned = len(gunicorn_workers(server.pid))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    in_window = [ms for s, ms in stats.submit_ms if warm <= s < end]
+    pages = [ms for s, ms in stats.page_ms if warm <= s < end]
+    answers = sum(warm <= t < end for t in stats.ack_times)
+    per_answer = [
+        (b - a) * 1000 / max(answers, 1) for a, b in zip(cpu_before, cpu_after, strict=True)
+    ]
+    result = {
+        "answers_per_s": answers / args.seconds,
+        "p50_ms": percentile(in_window, 0.50),
+        "p99_ms": percentile(in_window, 0.99),
+        "page_p50_ms": percentile(pages, 0.50),
+        "page_p99_ms": percentile(pages, 0.99),
+        "acked": len(stats.acks),
+        "failed_requests": stats.failures,
+        "refused": len(stats.refused),
+        "gave_up": stats.gave_up,
+        "wrong_repeat": stats.wrong_repeat,
+        "health_rps": baseline,
+        "app_cpu_ms_per_answer": per_answer[0],
+        "db_cpu_ms_per_answer": per_answer[1],
+        "client_cpu_ms_per_answer": per_answer[2],
+        **check_database(stats, run),
+    }
+    if args.kill_worker:
+        # The killed worker's CPU time went with it: no per-answer figure for the app.
+        result |= {"app_cpu_ms_per_answer": float("nan"), "killed_pid": killed}
+        result |= {"workers_after": respawned}
+    for line in stats.refused[:5]:
+        print("refused:", line)
+    for line in SERVER_ERRORS[:5]:
+        print("server:", line)
+    return result
+
+
+def show(name: str, r: dict[str, float]) -> None:
+    print(
+        f"{name:>12}: {r['answers_per_s']:6.1f} answers/s, submit p50 {r['p50_ms']:6.1f} ms "
+        f"p99 {r['p99_ms']:6.1f} ms, page p50 {r['page_p50_ms']:6.1f} ms p99 "
+        f"{r['page_p99_ms']:6.1f} ms, failed {r['failed_requests']}, refused {r['refused']}, "
+        f"lost {r['lost']}, doubled {r['doubled']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, help="simulated workers (200; 50 embedded)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured time")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=400.0,
+        help="mean time a worker looks at a page before submitting",
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="client request timeout")
+    parser.add_argument(
+        "--repeat-rate",
+        type=float,
+        default=0.03,
+        help="share of answers submitted again after their acknowledgement",
+    )
+    parser.add_argument(
+        "--drop-rate",
+        type=float,
+        default=0.02,
+        help="share of answers first sent on a connection dropped unread",
+    )
+    parser.add_argument("--grids", type=int, default=150)
+    parser.add_argument("--tasks", type=int, default=350)
+    parser.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER)
+    parser.add_argument("--database-url", default=PG_URL)
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--kill-worker", action="store_true")
+    mode.add_argument("--embedded", action="store_true")
+    mode.add_argument("--compare", action="store_true")
+    args = parser.parse_args()  # fmt: skip
+    args.workers = args.workers or (50 if args.embedded else 200)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DJANGO_"))}
+        env |= {"LOG_LEVEL": "WARNING", "FINELABEL_MEDIA_ROOT": str(Path(tmp) / "media")}
+        if args.embedded:
+            env |= {"FINELABEL_VAR_DIR": str(Path(tmp) / "var")}
+            env.pop("FINELABEL_MEDIA_ROOT")  # the demo's own: var/media
+        else:
+            ensure_pg_database(args.database_url)
+            env |= {"DATABASE_URL": args.database_url, "DATABASE_CONN_MAX_AGE": "600"}
+        env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(40)
+        os.environ.update(env)
+        started = time.monotonic()
+        tasks = prepare_database(args)
+        print(f"setup: {len(tasks)} tasks in {time.monotonic() - started:.0f} s; "
+              f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+        if args.compare:
+            for name in SERVERS:
+                args.server = name
+                show(name, run_load(args, tasks, env))
+            args.server = DEFAULT_SERVER
+        result = run_load(args, tasks, env)
+    where = "runserver on SQLite" if args.embedded else f"gunicorn {args.server} on PostgreSQL"
+    print(f"{args.workers} simulated workers, {where}, think {args.think_ms:.0f} ms, "
+          f"{args.seconds:.0f} s measured; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    show("run", result)
+    print(f"baseline /health/: {result['health_rps']:.0f} requests/s")
+    first = ["answers_per_s", "p50_ms", "p99_ms", "lost", "doubled"]
+    result["answers_vs_health"] = result["answers_per_s"] / result["health_rps"]
+    keys = first + [k for k in result if k not in first]
+    print(" ".join(_figure(k, result[k]) for k in keys))
+
+
+def _figure(key: str, value: float) -> str:
+    if isinstance(value, float):
+        return f"{key}={value:.3f}" if key.endswith("_vs_health") else f"{key}={value:.1f}"
+    return f"{key}={value}"
+
+
+if __name__ == "__main__":
+    main()
