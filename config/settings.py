@@ -157,6 +157,24 @@ CELERY_TASK_ROUTES = {
     "pipeline.tasks.potential_labels.*": {"queue": "gpu"},
     "annotation.mturk.*": {"queue": "mturk"},
 }
+# The cache holds the dashboard's analyses and charts. Shared through Redis when there is one,
+# so web workers and the Celery task that prewarms it after each stage see the same entries;
+# per process otherwise (the embedded default).
+CACHE_URL = os.environ.get(
+    "FINELABEL_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "finelabel",
+        }
+    }
+# A finished stage run queues the redraw of its campaign's dashboard (dashboard/warm.py).
+FINELABEL_DASHBOARD_PREWARM = os.environ.get(
+    "FINELABEL_DASHBOARD_PREWARM", "0" if CELERY_TASK_ALWAYS_EAGER else "1"
+) == "1"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
