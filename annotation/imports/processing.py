@@ -1,12 +1,16 @@
 """The per-image work of an import, run in worker processes: read the bytes once, hash them,
-decode fully (so a truncated file is caught here, not in a HIT), and make the grid thumbnail.
-No Django here: workers only need Pillow, and boto3 for S3 sources."""
+decode fully (so a truncated file is caught here, not in a HIT), make the grid thumbnail, name
+both files by their content and, for local file storage, write them. The parent then only
+inserts slim rows. No Django here: workers only need Pillow, and boto3 for S3 sources."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
+import os
 import urllib.request
+from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -21,6 +25,69 @@ FORMAT_SUFFIX = {
     "TIFF": "tif",
 }
 _s3_clients: dict = {}
+_made_dirs: set[str] = set()  # per process: folders known to exist under a LocalStore root
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How stored files are named: a keyed hash of the dataset and the content, so a key
+    reveals nothing about the file name or class, and a re-run reuses its own keys."""
+
+    secret: bytes
+    namespace: str  # the dataset name: the same bytes in two datasets get two ids
+
+    def public_id(self, sha256: str) -> str:
+        message = f"{self.namespace}:{sha256}".encode()
+        digest = hmac.new(self.secret, message, hashlib.sha256).digest()
+        return urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def storage_keys(public_id: str, suffix: str) -> tuple[str, str]:
+    """(original, thumbnail) storage keys of an image."""
+    return f"images/{public_id[:2]}/{public_id}.{suffix}", f"thumbs/{public_id[:2]}/{public_id}.jpg"
+
+
+@dataclass(frozen=True)
+class LocalStore:
+    """A local storage folder that workers write into directly, as Django's FileSystemStorage
+    would with overwriting allowed (same modes), minus its per-file name checks: keys are
+    content-derived, so writing a key again writes the same bytes."""
+
+    root: str
+    file_mode: int | None = None
+    directory_mode: int | None = None
+
+    def write(self, key: str, data: bytes) -> None:
+        path = os.path.join(self.root, key)
+        folder = os.path.dirname(path)
+        if folder not in _made_dirs:
+            _make_dirs(folder, self.directory_mode)
+            _made_dirs.add(folder)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self.file_mode is not None:
+                os.fchmod(fd, self.file_mode)
+        finally:
+            os.close(fd)
+
+
+def _make_dirs(folder: str, mode: int | None) -> None:
+    """os.makedirs, with `mode` on every level it creates (makedirs gives it to the last
+    only), and safe when another worker creates the same folder at the same time."""
+    if os.path.isdir(folder):
+        return
+    parent = os.path.dirname(folder)
+    if parent != folder:
+        _make_dirs(parent, mode)
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        return
+    if mode is not None:
+        os.chmod(folder, mode)
 
 
 @dataclass(frozen=True)
@@ -29,9 +96,13 @@ class Processed:
     sha256: str
     width: int
     height: int
-    suffix: str
-    data: bytes
-    thumbnail: bytes
+    file_size: int
+    public_id: str
+    storage_key: str
+    thumbnail_key: str
+    # The bytes still to store, when the worker did not store them itself (no LocalStore).
+    data: bytes | None = None
+    thumbnail: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -71,9 +142,14 @@ def make_thumbnail(image: Image.Image, size: int, quality: int = 82) -> bytes:
 
 
 def process(
-    locator: str, thumbnail_size: int = 256, s3_options: dict | None = None
+    locator: str,
+    naming: Naming,
+    thumbnail_size: int = 256,
+    s3_options: dict | None = None,
+    store: LocalStore | None = None,
 ) -> Processed | Failed:
-    """Everything one image needs before storage; any failure becomes a Failed with a reason."""
+    """Everything one image needs before its row is inserted; any failure becomes a Failed
+    with a reason. With a `store`, both files are written here and no bytes are returned."""
     try:
         data = read_bytes(locator, s3_options)
     except OSError as exc:
@@ -95,12 +171,14 @@ def process(
         return Failed(locator, f"not a readable image: {exc}")
     if fmt not in FORMAT_SUFFIX:
         return Failed(locator, f"unsupported image format {fmt}")
-    return Processed(
-        locator,
-        hashlib.sha256(data).hexdigest(),
-        width,
-        height,
-        FORMAT_SUFFIX[fmt],
-        data,
-        thumbnail,
-    )
+    sha256 = hashlib.sha256(data).hexdigest()
+    public_id = naming.public_id(sha256)
+    key, thumb_key = storage_keys(public_id, FORMAT_SUFFIX[fmt])
+    if store is None:
+        return Processed(
+            locator, sha256, width, height, len(data), public_id, key, thumb_key, data, thumbnail
+        )
+    # A storage failure (disk full, permissions) is not the file's fault: it stops the import.
+    store.write(key, data)  # the original as read: never re-encoded
+    store.write(thumb_key, thumbnail)
+    return Processed(locator, sha256, width, height, len(data), public_id, key, thumb_key)
