@@ -21,7 +21,8 @@ from functools import partial
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from ..models import Dataset, Image, LabelClass
 from .processing import Failed, LocalStore, Naming, Processed, process
@@ -107,6 +108,42 @@ def _processed_stream(
         yield from pool.imap_unordered(work, locators, chunksize=8)
 
 
+ROW_FIELDS = (
+    "dataset",
+    "public_id",
+    "source",
+    "label",
+    "storage_key",
+    "thumbnail_key",
+    "sha256",
+    "width",
+    "height",
+    "file_size",
+    "imported_at",
+)
+
+
+def insert_image_rows(rows: list[tuple]) -> int:
+    """Insert Image rows (values in ROW_FIELDS order) in one statement, skipping conflicts;
+    returns how many were inserted. Plain SQL: building a model instance and preparing every
+    field through the ORM costs the parent more than the insert itself, on every image."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    table = quote(Image._meta.db_table)
+    columns = ", ".join(quote(Image._meta.get_field(name).column) for name in ROW_FIELDS)
+    sql = f"INSERT INTO {table} ({columns}) VALUES %s ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor.cursor, sql, rows, page_size=len(rows))
+        else:
+            values = "(" + ", ".join(["%s"] * len(ROW_FIELDS)) + ")"
+            cursor.executemany(sql.replace("%s", values), rows)
+        return cursor.rowcount
+
+
 class _Writer:
     """Collects rows (storing the files the workers did not) and inserts a batch at a time in
     one transaction."""
@@ -114,7 +151,7 @@ class _Writer:
     def __init__(self, dataset: Dataset, report: ImportReport):
         self.dataset = dataset
         self.report = report
-        self.pending: list[Image] = []
+        self.pending: list[tuple] = []
         self.seen_sha = dict(Image.objects.filter(dataset=dataset).values_list("sha256", "source"))
 
     def add(self, result: Processed, label_id: int) -> None:
@@ -127,17 +164,17 @@ class _Writer:
             key = default_storage.save(key, ContentFile(result.data))
             thumb_key = default_storage.save(thumb_key, ContentFile(result.thumbnail))
         self.pending.append(
-            Image(
-                dataset=self.dataset,
-                public_id=result.public_id,
-                source=result.locator,
-                label_id=label_id,
-                storage_key=key,
-                thumbnail_key=thumb_key,
-                sha256=result.sha256,
-                width=result.width,
-                height=result.height,
-                file_size=result.file_size,
+            (
+                self.dataset.pk,
+                result.public_id,
+                result.locator,
+                label_id,
+                key,
+                thumb_key,
+                result.sha256,
+                result.width,
+                result.height,
+                result.file_size,
             )
         )
         if len(self.pending) >= BATCH_SIZE:
@@ -145,9 +182,9 @@ class _Writer:
 
     def flush(self) -> None:
         if self.pending:
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
             with transaction.atomic():
-                Image.objects.bulk_create(self.pending, ignore_conflicts=True)
-            self.report.imported += len(self.pending)
+                self.report.imported += insert_image_rows([row + (now,) for row in self.pending])
             self.pending = []
 
 
