@@ -25,10 +25,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Dataset, Image, LabelClass
-from .processing import Failed, LocalStore, Naming, Processed, process
+from .processing import Failed, LocalStore, Naming, Processed, process_batch
 from .sources import ImportItem
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 1000  # rows a transaction
+CHUNK_SIZE = 8  # images a worker task
 
 
 @dataclass
@@ -93,19 +94,22 @@ def _processed_stream(
     locators: list[str], workers: int, naming: Naming
 ) -> Iterable[Processed | Failed]:
     work = partial(
-        process,
+        process_batch,
         naming=naming,
         thumbnail_size=settings.FINELABEL_THUMBNAIL_SIZE,
         s3_options=s3_client_options(),
         store=local_store(),
     )
+    batches = [locators[i : i + CHUNK_SIZE] for i in range(0, len(locators), CHUNK_SIZE)]
     if workers <= 1 or len(locators) < 2:
-        yield from map(work, locators)
+        for batch in batches:
+            yield from work(batch)
         return
     # Forked workers inherit the parent's DB socket but never touch it, and leave through
     # os._exit, which closes nothing: the parent's connection (and transaction) stays intact.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap_unordered(work, locators, chunksize=8)
+        for results in pool.imap_unordered(work, batches):
+            yield from results
 
 
 ROW_FIELDS = (
