@@ -11,7 +11,6 @@ import io
 import os
 import urllib.request
 from base64 import urlsafe_b64encode
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
@@ -195,21 +194,14 @@ def process_batch(
     s3_options: dict | None = None,
     store: LocalStore | None = None,
 ) -> list[Processed | Failed]:
-    """process() a few images. With a `store`, also write their files, in a thread while the
-    next image decodes (on a busy disk, creating a file can wait as long as a decode takes),
-    and return only once all are written, without the bytes: a row never precedes its files.
-    A storage failure (disk full, permissions) is not the image's fault: it stops the import.
-    """
-    if store is None:
-        return [process(locator, naming, thumbnail_size, s3_options) for locator in locators]
-    results, writes = [], []
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        for locator in locators:
-            result = process(locator, naming, thumbnail_size, s3_options)
-            if isinstance(result, Processed):
-                writes.append(writer.submit(_store, store, result))
-                result = replace(result, data=None, thumbnail=None)
-            results.append(result)
-        for write in writes:
-            write.result()
+    """process() a few images. With a `store`, also write their files and return them without
+    the bytes, so that the parent only receives slim rows. A storage failure (disk full,
+    permissions) is not the image's fault: it stops the import."""
+    results = []
+    for locator in locators:
+        result = process(locator, naming, thumbnail_size, s3_options)
+        if store is not None and isinstance(result, Processed):
+            _store(store, result)
+            result = replace(result, data=None, thumbnail=None)
+        results.append(result)
     return results
