@@ -25,7 +25,6 @@ FORMAT_SUFFIX = {
     "TIFF": "tif",
 }
 _s3_clients: dict = {}
-_made_dirs: set[str] = set()  # per process: folders known to exist under a LocalStore root
 
 
 @dataclass(frozen=True)
@@ -63,11 +62,12 @@ class LocalStore:
 
     def write(self, key: str, data: bytes) -> None:
         path = os.path.join(self.root, key)
-        folder = os.path.dirname(path)
-        if folder not in _made_dirs:
-            _make_dirs(folder, self.directory_mode)
-            _made_dirs.add(folder)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        try:
+            fd = os.open(path, flags, 0o666)
+        except FileNotFoundError:  # the folder first: checking it every time costs a syscall
+            _make_dirs(os.path.dirname(path), self.directory_mode)
+            fd = os.open(path, flags, 0o666)
         try:
             view = memoryview(data)
             while view:
