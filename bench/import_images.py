@@ -14,6 +14,10 @@ import runs in the parent alone). The parent's own work is not granted a core: i
 the same budget. The CPU line gives the same comparison in CPU time (parent and workers),
 which depends less on what else the machine is doing.
 
+The images and the media folder go to a temporary folder (TMPDIR): on a slow or busy disk,
+creating the two files of each image can cost the import more than the thumbnail does; with
+TMPDIR=/dev/shm the figures leave the disk out.
+
 Uses DATABASE_URL (PostgreSQL via `make bench`). Last line:
 images_per_s=... ratio_vs_plain=...
 """
