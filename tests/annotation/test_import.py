@@ -149,3 +149,45 @@ def test_import_from_an_s3_prefix(catalogue, media_root, tmp_path, settings, s3_
     assert "0 imported, 3 already there" in out
     with pytest.raises(CommandError, match="S3 bucket not found: nobucket"):
         run_import("s3://nobucket/val/", "--dataset", "s3val")
+
+
+def test_one_worker_import_stores_files_with_the_storage_permissions(
+    catalogue, media_root, tmp_path, settings
+):
+    """The files are written as Django's storage would write them, folders included, also
+    when the media folder went away between two imports in the same process."""
+    settings.FILE_UPLOAD_PERMISSIONS = 0o640
+    settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+    folder = make_folder(tmp_path / "in", {TENCH: 2})
+    out = io.StringIO()
+    call_command("import_images", str(folder), "--dataset", "a", "--workers", "1", stdout=out)
+    shutil.rmtree(media_root)
+    call_command("import_images", str(folder), "--dataset", "b", "--workers", "1", stdout=out)
+    images = Image.objects.filter(dataset__name="b")
+    assert images.count() == 2
+    for image in images:
+        for key in (image.storage_key, image.thumbnail_key):
+            path = Path(default_storage.path(key))
+            assert path.stat().st_mode & 0o777 == 0o640
+            assert path.parent.stat().st_mode & 0o777 == 0o750
+        assert Path(default_storage.path(image.storage_key)).read_bytes() == (
+            Path(image.source).read_bytes()
+        )
+
+
+def test_import_into_s3_storage(catalogue, tmp_path, settings, s3_server):
+    """With S3 storage the workers send the bytes back and the parent stores them."""
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    s3.create_bucket(Bucket="media")
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    settings.AWS_STORAGE_BUCKET_NAME = "media"
+    s3_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage}
+    folder = make_folder(tmp_path / "in", {TENCH: 2, GOLDFISH: 1})
+    out = run_import(str(folder), "--dataset", "s3media")
+    assert "3 imported" in out
+    for image in Image.objects.filter(dataset__name="s3media"):
+        original = s3.get_object(Bucket="media", Key=image.storage_key)["Body"].read()
+        assert original == Path(image.source).read_bytes()
+        thumb = s3.get_object(Bucket="media", Key=image.thumbnail_key)["Body"].read()
+        assert max(PILImage.open(io.BytesIO(thumb)).size) == 256
