@@ -9,7 +9,8 @@ import hashlib
 import math
 
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db import connection
+from django.db.models import Count, Q
 
 from annotation.models import (
     Campaign,
@@ -32,21 +33,24 @@ INLINE_SCORING_IMAGES = 20_000
 
 def truth_sets_for(campaign: Campaign) -> list[GroundTruthSet]:
     """Imported sets first, then the campaign's crowd set, then the panel's (later sets win)."""
-    imported = list(GroundTruthSet.objects.filter(kind=GroundTruthSet.Kind.IMPORTED))
-    crowd = list(GroundTruthSet.objects.filter(kind=GroundTruthSet.Kind.CROWD, campaign=campaign))
-    expert = list(GroundTruthSet.objects.filter(name=EXPERT_SET))
-    return imported + crowd + expert
+    kinds = GroundTruthSet.Kind
+    found = GroundTruthSet.objects.filter(
+        Q(kind=kinds.IMPORTED) | Q(kind=kinds.CROWD, campaign=campaign) | Q(name=EXPERT_SET)
+    )
+    rank = {kinds.IMPORTED: 0, kinds.CROWD: 1}
+    return sorted(found, key=lambda s: (rank.get(s.kind, 2), s.name))
 
 
 def review_version() -> str:
-    """Changes whenever anything scoring reads changes: the latest id and count of each."""
-    parts = []
-    for model in (ReviewVote, TruthLabel, ProblemFlag, ModelPrediction, HumanPick):
-        agg = model.objects.aggregate(last=Max("pk"), n=Count("pk"))
-        parts.append(f"{agg['last']}:{agg['n']}")
-    slices = EvaluationSlice.objects.aggregate(last=Max("pk"), n=Count("images"))
-    parts.append(f"{slices['last']}:{slices['n']}")
-    return "|".join(parts)
+    """Changes whenever anything scoring reads changes: the latest id and row count of each
+    table (one query; the tables' names come from the models, never from input)."""
+    models = (ReviewVote, TruthLabel, ProblemFlag, ModelPrediction, HumanPick, EvaluationSlice)
+    tables = [model._meta.db_table for model in models]
+    tables.append(EvaluationSlice.images.through._meta.db_table)
+    parts = [f"(SELECT concat(max(id), ':', count(*)) FROM {table})" for table in tables]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return "|".join(str(value) for value in cursor.fetchone())
 
 
 def _key(campaign: Campaign, version: str, sets: list[GroundTruthSet]) -> str:
