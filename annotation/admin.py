@@ -50,7 +50,7 @@ class LabelClassAdmin(admin.ModelAdmin):
 
 @admin.register(m.Dataset)
 class DatasetAdmin(admin.ModelAdmin):
-    list_display = ["name", "image_count", "created_at"]
+    list_display = ["name", "image_count", "created_at", "review"]
     search_fields = ["name", "description"]
 
     def get_queryset(self, request):
@@ -59,6 +59,12 @@ class DatasetAdmin(admin.ModelAdmin):
     @admin.display(ordering="_images", description="images")
     def image_count(self, obj) -> int:
         return obj._images
+
+    @admin.display(description="expert review")
+    def review(self, obj) -> str:
+        from .review.admin import dataset_review_links
+
+        return dataset_review_links(obj)
 
 
 @admin.register(m.Image)
@@ -92,7 +98,7 @@ class StageRunInline(ReadOnlyInline):
 
 @admin.register(m.Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "dataset", "state", "ensemble", "created_at", "dashboard"]
+    list_display = ["name", "dataset", "state", "ensemble", "created_at", "dashboard", "review"]
     list_filter = ["state", "dataset"]
     search_fields = ["name"]
     inlines = [StageRunInline]
@@ -138,8 +144,15 @@ class CampaignAdmin(admin.ModelAdmin):
             },
         ),
         ("Mechanical Turk", {"fields": ["mturk_budget", "mturk"]}),
+        ("Expert review and evaluation", {"fields": ["review"]}),
     ]
-    readonly_fields = ["mturk", "potential_labels_per_image"]
+    readonly_fields = ["mturk", "potential_labels_per_image", "review"]
+
+    @admin.display(description="expert review")
+    def review(self, obj) -> str:
+        from .review.admin import review_links
+
+        return review_links(obj)
 
     @admin.display(description="MTurk figures")
     def mturk(self, obj) -> str:

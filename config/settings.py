@@ -225,6 +225,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by several review fields get one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "MistakeCategoryEnum": "annotation.models.review.MistakeCategory",
+        "VerdictEnum": "annotation.models.review.Verdict",
+    },
 }
 
 LOGGING = {

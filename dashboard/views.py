@@ -14,6 +14,7 @@ from . import charts as ch
 from . import selectors
 from .analyses import CACHE_SECONDS, cache_key, campaign_analyses
 from .costs import campaign_costs
+from .review import review_section
 
 MODEL_CHARTS = ("model-accuracy", "top5-corrections", "human-assessment", "mistake-sf")
 
@@ -51,6 +52,7 @@ def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "multi": an.multi,
         **lists,
         "workers": selectors.worker_table(campaign),
+        "review": review_section(campaign, request.user, compute="scores" in request.GET),
     }
     return render(request, "dashboard/campaign.html", context)
 

@@ -10,7 +10,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import review, views
 
 router = DefaultRouter()
 router.register("datasets", views.DatasetViewSet, basename="dataset")
@@ -18,6 +18,11 @@ router.register("classes", views.LabelClassViewSet, basename="class")
 router.register("images", views.ImageViewSet, basename="image")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("workers", views.WorkerViewSet, basename="worker")
+router.register("ground-truth-sets", review.GroundTruthSetViewSet, basename="ground-truth-set")
+router.register("review-items", review.ReviewItemViewSet, basename="review-item")
+router.register("evaluation-slices", review.EvaluationSliceViewSet, basename="evaluation-slice")
+router.register("human-sessions", review.HumanSessionViewSet, basename="human-session")
+router.register("scores", review.ScoreViewSet, basename="score")
 
 urlpatterns = [
     path(

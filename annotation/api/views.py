@@ -18,6 +18,7 @@ from rest_framework.request import Request
 
 from .. import exports
 from ..models import Campaign, Image, ImageInclusion, ImageLabels, ImageObject, LabelClass
+from ..review import export as review_export
 from . import selectors
 from .filters import Filter, apply_filters, parameters
 from .serializers import (
@@ -72,6 +73,37 @@ def stream_export(campaign: Campaign, fmt: str) -> StreamingHttpResponse:
     filename = f"{slugify(campaign.name)}-labels.{exports.EXTENSIONS[fmt]}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Accel-Buffering"] = "no"  # let proxies pass the stream through
+    return response
+
+
+REVIEW_EXPORT_RENDERERS = [_export_renderer(fmt) for fmt in review_export.FORMATS]
+
+
+def review_export_schema(description: str, extra: list[OpenApiParameter] = ()):
+    return extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=list(review_export.FORMATS),
+                description="Export format.",
+            ),
+            *extra,
+        ],
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description=description)},
+    )
+
+
+def stream_review_export(
+    campaign: Campaign, what: str, fmt: str, truth_sets=None
+) -> StreamingHttpResponse:
+    pieces = review_export.export_stream(what, fmt, campaign.dataset, truth_sets)
+    response = StreamingHttpResponse(
+        exports.batched(pieces), content_type=f"{exports.CONTENT_TYPES[fmt]}; charset=utf-8"
+    )
+    filename = f"{slugify(campaign.name)}-{what}.{exports.EXTENSIONS[fmt]}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Accel-Buffering"] = "no"
     return response
 
 
@@ -162,6 +194,46 @@ class CampaignViewSet(ReadOnlyViewSet):
     def export(self, request: Request, pk=None, format=None) -> StreamingHttpResponse:
         """All the campaign's labels, streamed: JSON, JSONL, CSV or ImageNetMultiLabel."""
         return stream_export(self.get_object(), request.accepted_renderer.format)
+
+    @review_export_schema(
+        "One record per ground-truth set and image of the campaign's dataset: correct, wrong "
+        "and unclear labels (class indices) and problem flags.",
+        [
+            OpenApiParameter(
+                "truth_set",
+                OpenApiTypes.STR,
+                description="Ground-truth set names, comma-separated (default: every set).",
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        url_path="export/ground-truth",
+        url_name="ground-truth-export",
+        renderer_classes=REVIEW_EXPORT_RENDERERS,
+    )
+    def ground_truth_export(self, request: Request, pk=None, format=None):
+        """The multi-label ground truth of the campaign's dataset, streamed as JSONL or CSV."""
+        from .review import chosen_truth_sets
+
+        campaign = self.get_object()
+        sets = chosen_truth_sets(request.user, request.query_params.get("truth_set", ""))
+        fmt = request.accepted_renderer.format
+        return stream_review_export(campaign, "ground-truth", fmt, sets)
+
+    @review_export_schema(
+        "Every review vote on the dataset's items, with the item's panel outcome."
+    )
+    @action(
+        detail=True,
+        url_path="export/reviews",
+        url_name="reviews-export",
+        renderer_classes=REVIEW_EXPORT_RENDERERS,
+    )
+    def reviews_export(self, request: Request, pk=None, format=None):
+        """The review panel's votes on the campaign's dataset, streamed as JSONL or CSV."""
+        campaign = self.get_object()
+        return stream_review_export(campaign, "reviews", request.accepted_renderer.format)
 
 
 def _campaign_id(request: Request) -> int | None:

@@ -3,10 +3,66 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from .. import models as m
 from ..images_access import thumbnail_url
+
+
+def _links(pairs: list[tuple[str, str]]) -> str:
+    return format_html_join(" · ", '<a href="{}">{}</a>', pairs)
+
+
+def dataset_review_links(dataset: m.Dataset) -> str:
+    """The dataset's review data in the admin, its scores (API) and its human sessions."""
+    if dataset.pk is None:
+        return "-"
+    changelist = "admin:annotation_{}_changelist".format
+    return _links(
+        [
+            (
+                f"{reverse(changelist('reviewitem'))}?image__dataset__id__exact={dataset.pk}",
+                "review items",
+            ),
+            (
+                f"{reverse(changelist('truthlabel'))}?image__dataset__id__exact={dataset.pk}",
+                "ground truth",
+            ),
+            (
+                f"{reverse(changelist('humansession'))}?dataset__id__exact={dataset.pk}",
+                "human sessions",
+            ),
+            (f"{reverse('score-list')}?dataset={dataset.pk}", "scores"),
+        ]
+    )
+
+
+def campaign_review_links(campaign: m.Campaign) -> list[tuple[str, str]]:
+    if campaign.pk is None:
+        return []
+    return [
+        (f"{reverse('dashboard', args=[campaign.pk])}#review", "dashboard section"),
+        (reverse("review-next"), "review next item"),
+        (reverse("review-discussion"), "discussion queue"),
+        (
+            f"{reverse('admin:annotation_groundtruthset_changelist')}"
+            f"?campaign__id__exact={campaign.pk}",
+            "crowd ground truth",
+        ),
+        (
+            f"{reverse('campaign-ground-truth-export', args=[campaign.pk])}?format=csv",
+            "export ground truth",
+        ),
+        (f"{reverse('campaign-reviews-export', args=[campaign.pk])}?format=csv", "export votes"),
+    ]
+
+
+def review_links(campaign: m.Campaign) -> str:
+    """Links from a campaign to the review screens, its scores and the review exports."""
+    pairs = campaign_review_links(campaign)
+    if not pairs:
+        return "-"
+    return format_html("{} · {}", _links(pairs), dataset_review_links(campaign.dataset))
 
 
 @admin.register(m.GroundTruthSet)
@@ -26,7 +82,7 @@ class GroundTruthSetAdmin(admin.ModelAdmin):
 @admin.register(m.TruthLabel)
 class TruthLabelAdmin(admin.ModelAdmin):
     list_display = ["truth_set", "image", "label", "status"]
-    list_filter = ["truth_set", "status"]
+    list_filter = ["truth_set", "status", "image__dataset"]
     search_fields = ["image__public_id", "image__source", "label__name", "label__wnid"]
     raw_id_fields = ["image", "label"]
     list_select_related = ["truth_set", "image", "label"]
@@ -46,7 +102,7 @@ class ReviewVoteInline(admin.TabularInline):
 @admin.register(m.ReviewItem)
 class ReviewItemAdmin(admin.ModelAdmin):
     list_display = ["id", "thumb", "label", "score", "state", "decision", "severity", "category"]
-    list_filter = ["state", "decision", "severity", "category"]
+    list_filter = ["state", "decision", "severity", "category", "image__dataset"]
     search_fields = ["image__public_id", "label__name", "label__wnid"]
     raw_id_fields = ["image", "label"]
     list_select_related = ["image", "label"]

@@ -12,13 +12,17 @@ from tqdm import tqdm
 
 from annotation import exports
 from annotation.models import Campaign, Dataset
+from annotation.review import export as review_export
+from annotation.review.truth import GroundTruthError, resolve_sets
 
 
 class Command(BaseCommand):
     help = (
         "Export a campaign's labels (or those of a dataset's latest campaign) as json, jsonl, "
         "csv, or imagenet-multilabel (JSONL shaped like the published ImageNetMultiLabel "
-        "data). Streams: memory stays flat whatever the size."
+        "data). Streams: memory stays flat whatever the size. With --what ground-truth or "
+        "--what reviews: the expert review of the campaign's dataset (per-image ground truth "
+        "with problem flags, or every review vote) as jsonl or csv."
     )
 
     def add_arguments(self, parser) -> None:
@@ -28,6 +32,19 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=exports.FORMATS)
         parser.add_argument("--output", required=True, help="File to write, or - for stdout.")
         parser.add_argument("--chunk-size", type=int, default=exports.CHUNK_SIZE)
+        parser.add_argument(
+            "--what",
+            choices=["labels", *review_export.WHAT],
+            default="labels",
+            help="labels (default): the campaign's labels; ground-truth: per-image correct, "
+            "wrong and unclear labels of every ground-truth set, with problem flags; reviews: "
+            "every review vote with its item's panel outcome.",
+        )
+        parser.add_argument(
+            "--truth-set",
+            action="append",
+            help="With --what ground-truth: only this set (repeatable). Default: every set.",
+        )
 
     def handle(self, *args, **opts) -> None:
         campaign = self._campaign(opts)
@@ -35,22 +52,45 @@ class Command(BaseCommand):
         target = opts["output"]
         if target != "-" and not Path(target).parent.is_dir():
             raise CommandError(f"Output folder does not exist: {Path(target).parent}")
-        records = tqdm(
-            exports.records_for(campaign, fmt, opts["chunk_size"]),
-            total=exports.row_count(campaign, fmt),
-            unit="img",
-            desc=f"export {fmt}",
-            file=sys.stderr,
-            disable=opts["verbosity"] == 0,
-        )
-        pieces = exports.export_stream(campaign, fmt, records=records)
+        if opts["what"] == "labels":
+            records = tqdm(
+                exports.records_for(campaign, fmt, opts["chunk_size"]),
+                total=exports.row_count(campaign, fmt),
+                unit="img",
+                desc=f"export {fmt}",
+                file=sys.stderr,
+                disable=opts["verbosity"] == 0,
+            )
+            pieces = exports.export_stream(campaign, fmt, records=records)
+        else:
+            records, pieces = self._review_export(campaign, fmt, opts)
         if target == "-":
             for piece in pieces:
                 self.stdout.write(piece, ending="")
             return
         rows = self._write(Path(target), pieces, records)
         if opts["verbosity"]:
-            self.stderr.write(f"{rows} images of campaign {campaign.name!r} -> {target}")
+            unit = "images" if opts["what"] == "labels" else f"{opts['what']} rows"
+            self.stderr.write(f"{rows} {unit} of campaign {campaign.name!r} -> {target}")
+
+    @staticmethod
+    def _review_export(campaign: Campaign, fmt: str, opts: dict):
+        what = opts["what"]
+        try:
+            review_export.check(what, fmt)
+            sets = resolve_sets(opts["truth_set"]) if opts["truth_set"] else None
+        except (review_export.ReviewExportError, GroundTruthError) as error:
+            raise CommandError(str(error)) from None
+        dataset = campaign.dataset
+        records = tqdm(
+            review_export.records_for(what, dataset, sets, opts["chunk_size"]),
+            total=review_export.row_count(what, dataset, sets),
+            unit="row",
+            desc=f"export {what} {fmt}",
+            file=sys.stderr,
+            disable=opts["verbosity"] == 0,
+        )
+        return records, review_export.export_stream(what, fmt, dataset, records=records)
 
     @staticmethod
     def _campaign(opts: dict) -> Campaign:
