@@ -336,14 +336,18 @@ def crowd_contains(
     if truth is None:
         truth = campaign_truth(campaign, rng, extra_true_rate, mislabeled_rate)
     cells = _cells(campaign)
-    queries = dict(ContainsGrid.objects.filter(campaign=campaign).values_list("pk", "query_id"))
+    grid_rows = ContainsGrid.objects.filter(campaign=campaign).values_list(
+        "pk", "query_id", "number"
+    )
+    queries = {pk: query for pk, query, _ in grid_rows}
+    numbers = {pk: number for pk, _, number in grid_rows}  # stable across databases, unlike pk
     visits = [
         Visit(
             Assignment.Kind.CONTAINS,
             grids[grid],
             crowd[w].key,
             _grid_answer(crowd[w], queries[grid], cells[grid], truth, crowd_model),
-            f"contains:{grid}:{crowd[w].key}",
+            f"contains:{numbers[grid]}:{crowd[w].key}",
         )
         for grid in sorted(chosen)
         for w in chosen[grid]
@@ -444,6 +448,7 @@ def crowd_classify(
         labels = tuple(sorted(options[task], key=options[task].get))
         objects = truth.get(image) or ((label,),)
         tasks.append(classify_model.SimTask(task, labels, objects))
+    ordinal = {task.key: n for n, task in enumerate(tasks)}  # stable, unlike pk
     planned = classify_model.simulate(tasks, campaign.classify_assignments, model, seed)
     visits = [
         Visit(
@@ -451,7 +456,7 @@ def crowd_classify(
             public[a.task_key],
             WORKER_PREFIX + a.worker,
             _classify_answer(a, options[a.task_key]),
-            f"classify:{a.task_key}:{a.worker}",
+            f"classify:{ordinal[a.task_key]}:{a.worker}",
         )
         for a in planned
     ]

@@ -91,7 +91,7 @@ def test_spammers_and_control_ignorers_are_caught_by_qc(make_campaign):
     assert spam.filter(qc_status=QcStatus.KEPT).count() < 0.05 * spam.count()
     assert honest.filter(qc_status=QcStatus.KEPT).count() > 0.97 * honest.count()
     ignorers = ContainsAnswer.objects.filter(worker__in=sim.spammers[simulate.IGNORE_CONTROLS])
-    assert not ignorers.filter(qc_status=QcStatus.KEPT).exists()
+    assert ignorers.filter(qc_status=QcStatus.KEPT).count() < 0.05 * ignorers.count()
 
 
 @pytest.mark.django_db
