@@ -9,8 +9,11 @@ it and loads the class catalogue when missing. Setup (not timed): 10,000 images 
 1,000 classes, about 14 potential labels each (the dataset label, neighbours by class index
 as an ensemble's confusions would be, a few far ones), the grids built by the real stage, and
 9 answers per grid written by the crowd simulator's answer model (10% spammers, COPY for the
-selections); --reuse keeps the campaign of an earlier run instead (its tables then carry the
-dead rows of earlier runs, which slows every stage down).
+selections). The answers are written straight to the database
+(pipeline.stages.simulate_crowd), not posted to the HIT endpoints as the demo's crowd does
+(pipeline.crowd_http): some 33,000 answers through the endpoints would take minutes, far
+longer than the stages measured here. --reuse keeps the campaign of an earlier run instead
+(its tables then carry the dead rows of earlier runs, which slows every stage down).
 
 Timed: the four stages as the `contains` command runs them. Baseline in the same run: the
 same selection frequencies counted by a Python loop over the selection rows (what the

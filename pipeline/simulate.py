@@ -10,12 +10,15 @@ probability: a second object). Workers are of these kinds:
 - random: a careless clicker who selects each image with probability `spam_rate` (0.1),
   whatever it shows;
 - none: submits without selecting anything;
-- all: selects every image.
+- all: selects every image;
+- ignore_controls: answers the controls (images of the grid whose dataset label is the
+  query) like the random clicker and every other image honestly, as a worker who has learnt
+  to skip the easy-looking images would.
 
 Quality control as the paper defines it looks only at how many controls a worker found, so
-it catches random and none (they find few controls) but cannot catch "all" (it finds every
-control); "all" is therefore not among the default spammer kinds, and the simulator's tests
-record that limit.
+it catches random, none and ignore_controls (they find few controls) but cannot catch "all"
+(it finds every control); "all" is therefore not among the default spammer kinds, and the
+simulator's tests record that limit.
 
 Every answer also gets a think time: a log-normal around the worker's own pace per image.
 Everything is drawn from one `random.Random`, so a seed reproduces the crowd and answers.
@@ -25,14 +28,15 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 HONEST = "honest"
 RANDOM = "random"
 NONE = "none"
 ALL = "all"
-SPAMMER_KINDS = (RANDOM, NONE, ALL)
+IGNORE_CONTROLS = "ignore_controls"
+SPAMMER_KINDS = (RANDOM, NONE, ALL, IGNORE_CONTROLS)
 DEFAULT_SPAMMERS = (RANDOM, NONE)
 
 
@@ -92,7 +96,7 @@ def make_crowd(
 
 
 def _rates(kind: str, model: CrowdModel, rng: random.Random) -> tuple[float, float]:
-    if kind == HONEST:
+    if kind in (HONEST, IGNORE_CONTROLS):
         hit = model.hit_rate + rng.uniform(-model.spread, model.spread)
         false = model.false_rate + rng.uniform(-model.spread, model.spread) / 4
         return _unit(hit), _unit(false)
@@ -133,11 +137,18 @@ def answer_grid(
     images: Sequence[int],
     truth: Mapping[int, frozenset[int]],
     rng: random.Random,
+    controls: Container[int] = (),
+    spam_rate: float = DEFAULT_CROWD.spam_rate,
 ) -> list[int]:
-    """Indices into `images` that the worker selects for `query`."""
+    """Indices into `images` that the worker selects for `query`; `controls` are the indices
+    of the grid's controls (only an ignore_controls worker treats them apart)."""
     selected = []
+    skips_controls = worker.kind == IGNORE_CONTROLS
     for index, image in enumerate(images):
-        p = worker.hit_rate if query in truth.get(image, ()) else worker.false_rate
+        if skips_controls and index in controls:
+            p = spam_rate
+        else:
+            p = worker.hit_rate if query in truth.get(image, ()) else worker.false_rate
         if p >= 1.0 or (p > 0.0 and rng.random() < p):
             selected.append(index)
     return selected

@@ -50,9 +50,20 @@ def check_handle(handle: str) -> str:
     return handle
 
 
-def invite_link(kind: str, public_id: str, handle: str) -> str:
-    """The path of one task's page for a local worker (prefix it with the site's origin)."""
-    token = signing.dumps({"k": kind, "t": public_id, "w": check_handle(handle)}, salt=SALT)
+# Sources an invite may name: lab annotators, and the crowd simulator (pipeline.crowd_http),
+# whose answers then stay apart from real ones.
+INVITE_SOURCES = (Worker.Source.LOCAL, Worker.Source.SIMULATED)
+
+
+def invite_link(kind: str, public_id: str, handle: str, source: str = Worker.Source.LOCAL) -> str:
+    """The path of one task's page for a local worker (prefix it with the site's origin).
+    `source` SIMULATED marks the worker as the crowd simulator's."""
+    if source not in INVITE_SOURCES:
+        raise ValueError(f"an invite is for a local or simulated worker, not {source!r}")
+    payload = {"k": kind, "t": public_id, "w": check_handle(handle)}
+    if source != Worker.Source.LOCAL:
+        payload["s"] = source
+    token = signing.dumps(payload, salt=SALT)
     return f"{reverse(PAGE_NAMES[kind], args=[public_id])}?invite={token}"
 
 
@@ -69,11 +80,13 @@ def read_invite(token: str, kind: str, public_id: str) -> Submitter:
         raise SubmissionError("This invite link is not valid.", "bad_invite") from exc
     if data.get("k") != kind or data.get("t") != public_id:
         raise SubmissionError("This invite link is for another task.", "bad_invite")
-    handle = data["w"]
+    handle, source = data["w"], data.get("s", Worker.Source.LOCAL)
+    if source not in INVITE_SOURCES:
+        raise SubmissionError("This invite link is not valid.", "bad_invite")
     return Submitter(
         worker_id=handle,
         assignment_id=local_assignment_id(kind, public_id, handle),
-        source=Worker.Source.LOCAL,
+        source=source,
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from annotation.models import Campaign
+from pipeline.crowd_http import crowd_classify
 from pipeline.stages.aggregation import aggregate_campaign
 from pipeline.stages.classify_qc import run_qc
 from pipeline.stages.classify_tasks import create_classify_tasks
@@ -23,10 +24,13 @@ def run_classify_to_labels(
     spammers: int = 2,
     seed: int | None = None,
     progress_for: ProgressFor | None = None,
+    direct: bool = False,
 ) -> dict[str, Any]:
     """tasks -> (simulated answers) -> QC -> aggregation; the summary of each step by name.
 
-    Without `simulate`, the answers are whatever workers have submitted so far.
+    The simulated crowd answers through the HIT pages and submit endpoints in process
+    (pipeline.crowd_http), or with `direct` writes straight to the database. Without
+    `simulate`, the answers are whatever workers have submitted so far.
     """
 
     def progress(step: str):
@@ -34,7 +38,8 @@ def run_classify_to_labels(
 
     summaries: dict[str, Any] = {"tasks": create_classify_tasks(campaign, progress("tasks"))}
     if simulate:
-        summaries["simulate"] = simulate_classify_answers(
+        simulate_with = simulate_classify_answers if direct else crowd_classify
+        summaries["simulate"] = simulate_with(
             campaign, spammers=spammers, seed=seed, progress=progress("simulate")
         )
     summaries["qc"] = run_qc(campaign, progress("qc"))

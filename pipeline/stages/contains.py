@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from annotation.models import Campaign, ContainsGrid
+from pipeline.crowd_http import crowd_contains
 from pipeline.stages import candidates, contains_qc, grids, selection_frequencies
 from pipeline.stages.simulate_crowd import SimulationResult, simulate_contains
 
@@ -51,14 +52,18 @@ def run_contains(
     truth: dict[int, frozenset[int]] | None = None,
     include_controls: bool = False,
     log: Log = lambda _: None,
+    direct: bool = False,
 ) -> ContainsResult:
     """Carry a campaign through stages 2-4. With `simulate`, a simulated crowd fills every grid
     up to `contains_assignments` answers first (`truth`: image -> true labels, drawn when not
-    given); without, the answers already stored are used."""
+    given), answering through the HIT pages and submit endpoints in process
+    (pipeline.crowd_http), or with `direct` written straight to the database (faster, for
+    paper-scale data); without `simulate`, the answers already stored are used."""
     built = ensure_grids(campaign, log)
     simulation = None
     if simulate:
-        simulation = simulate_contains(campaign, spammer_share, seed=seed, truth=truth)
+        simulate_with = simulate_contains if direct else crowd_contains
+        simulation = simulate_with(campaign, spammer_share=spammer_share, seed=seed, truth=truth)
         log(
             f"Simulated crowd: {simulation.answers} answers by {simulation.workers} workers "
             f"({sum(map(len, simulation.spammers.values()))} spammers)."

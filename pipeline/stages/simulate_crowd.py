@@ -5,6 +5,11 @@ bulk, straight into the database (COPY for the selections on PostgreSQL), so a p
 campaign is answered in seconds. The rows are the ones the HIT submit endpoint stores for a
 real worker; quality control and the later stages cannot tell them apart.
 
+This direct writer is kept for paper-scale data generation (bench/contains.py, and
+`simulate_crowd --direct`), where speed matters. Everything else (the demo, `run_contains`,
+`manage.py simulate_crowd`) uses pipeline.crowd_http, whose simulated workers answer through
+the HIT pages and submit endpoints, with the same crowd and assignment of workers to grids.
+
 Resumable: each grid is filled up to the campaign's `contains_assignments` answers, by
 workers who have not answered it yet; a grid already full gets nothing. The crowd is
 determined by the seed (workers `sim<seed>-00000`...), so a re-run with the same seed reuses
