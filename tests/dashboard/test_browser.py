@@ -3,7 +3,6 @@ thumbnails loaded, screenshots kept under test-artifacts/, and no error in the c
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,33 +11,19 @@ from django.urls import reverse
 from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.sample import build_sample_campaign
+from tests.browser import needs_chromium, start_chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromedriver not installed"),
+    needs_chromium,
 ]
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver = start_chromium(1400, 1000, console_log=True)
     yield driver
     driver.quit()
 

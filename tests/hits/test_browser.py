@@ -4,7 +4,6 @@ to test-artifacts/hits/."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from annotation.models import Assignment, ClassifyAnswer, ContainsAnswer
+from tests.browser import needs_chromium, start_chromium
 
 from .factories import make_campaign, make_classify_task, make_grid
 from .helpers import page_url
@@ -24,11 +24,10 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "hits"
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed"),
+    needs_chromium,
 ]
 
 
@@ -79,20 +78,7 @@ def turk():
 
 @pytest.fixture(scope="module")
 def driver():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-dev-shm-usage",
-        "--window-size=1300,1000",
-    ):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(30)
+    browser = start_chromium(1300, 1000)
     yield browser
     browser.quit()
 

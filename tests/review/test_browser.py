@@ -4,7 +4,6 @@ the WordNet tree. Screenshots go to test-artifacts/review/."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from annotation.models import (
     TruthLabel,
 )
 from annotation.review.truth import import_label_lists
+from tests.browser import needs_chromium, start_chromium
 from tests.hits.factories import make_image
 
 from .factories import staff
@@ -30,31 +30,17 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "review"
 PASSWORD = "pw-review-1"
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed"),
+    needs_chromium,
 ]
 
 
 @pytest.fixture(scope="module")
 def driver():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-dev-shm-usage",
-        "--window-size=1300,1100",
-    ):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(30)
+    browser = start_chromium(1300, 1100)
     yield browser
     browser.quit()
 
