@@ -1,16 +1,11 @@
 """A task round trip through Redis to a real Celery worker process."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from celery import Celery
 
-ROOT = Path(__file__).resolve().parents[1]
-REDIS_URL = os.environ.get("FINELABEL_TEST_REDIS_URL")
+from tests.celery_worker import REDIS_URL, celery_worker
 
 needs_redis = pytest.mark.skipif(
     not REDIS_URL, reason="FINELABEL_TEST_REDIS_URL not set (make test sets it)"
@@ -19,38 +14,8 @@ needs_redis = pytest.mark.skipif(
 
 @pytest.fixture
 def worker():
-    env = {**os.environ, "CELERY_BROKER_URL": REDIS_URL, "CELERY_RESULT_BACKEND": REDIS_URL}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            "default",
-            "--loglevel",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            "pytest@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with celery_worker("default", "pytest") as proc:
+        yield proc
 
 
 @pytest.mark.slow

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from celery import Celery
 from django.db import connection
@@ -15,10 +10,8 @@ from annotation.models import ModelPrediction, PotentialLabel, StageRun
 from models_zoo.registry import TINY
 from pipeline.stages.potential_labels import RunOptions, compute_potential_labels
 from pipeline.tasks.potential_labels import dispatch
+from tests.celery_worker import REDIS_URL, celery_worker
 from tests.pipeline.test_potential_labels_stage import IMAGES, make_campaign
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("FINELABEL_TEST_REDIS_URL")
 
 pytestmark = [
     pytest.mark.slow,
@@ -34,31 +27,9 @@ def worker_database_url() -> str:
 
 @pytest.fixture
 def gpu_worker(media_root):
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_RESULT_BACKEND": REDIS_URL,
-        "DATABASE_URL": worker_database_url(),
-        "FINELABEL_MEDIA_ROOT": str(media_root),
-    }
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker"),
-            *("--pool", "solo", "--queues", "gpu,default", "--loglevel", "warning"),
-            *("--without-heartbeat", "--without-gossip", "--without-mingle"),
-            *("--hostname", "pytest-gpu@%h"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    env = {"DATABASE_URL": worker_database_url(), "FINELABEL_MEDIA_ROOT": str(media_root)}
+    with celery_worker("gpu,default", "pytest-gpu", env) as proc:
+        yield proc
 
 
 def snapshot() -> tuple[dict, set]:
