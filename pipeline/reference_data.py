@@ -1,8 +1,8 @@
-"""Where the published reference data (shared/datasets) lives.
+"""Where the published reference data lives.
 
-The `shared/` folder sits beside the checkout (`../shared` from the repository root) in the
-main checkout, a level or two further up in a work tree, or inside the checkout itself on a
-copied tree. FINELABEL_SHARED_DIR overrides the search.
+The development part of the published CLASSIFY answers ships with the project
+(annotation/data/classify_dev.jsonl, with its attribution). FINELABEL_SHARED_DIR points at
+another `shared/` folder instead: one whose `datasets/` holds other parts of the same data.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ def shared_datasets_dir() -> Path:
     return REPO.parent / "shared" / "datasets"
 
 
+SHIPPED = REPO / "annotation" / "data" / "classify_dev.jsonl"
+
+
 def classify_dev_path() -> Path:
-    """shared/datasets/classify_dev.jsonl: the published CLASSIFY answers and aggregates."""
-    return shared_datasets_dir() / "classify_dev.jsonl"
+    """classify_dev.jsonl: the published CLASSIFY answers and aggregates (the project's copy
+    unless FINELABEL_SHARED_DIR names another folder)."""
+    if os.environ.get("FINELABEL_SHARED_DIR") or not SHIPPED.is_file():
+        return shared_datasets_dir() / "classify_dev.jsonl"
+    return SHIPPED

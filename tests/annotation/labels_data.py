@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-from pathlib import Path
 
 from annotation.models import (
     Campaign,
@@ -21,19 +19,9 @@ from annotation.models import (
     PotentialLabel,
     SelectionFrequency,
 )
+from pipeline.reference_data import classify_dev_path
 
-REPO = Path(__file__).resolve().parents[2]
-# The published data beside the checkout (shared/datasets), or where FINELABEL_DATASETS says.
-_PLACES = [os.environ.get("FINELABEL_DATASETS", ""), REPO.parent / "shared" / "datasets"]
-_PLACES.append(REPO.parent.parent / "shared" / "datasets")  # a checkout one level deeper
-CLASSIFY_DEV = next(
-    (
-        Path(p) / "classify_dev.jsonl"
-        for p in _PLACES
-        if p and (Path(p) / "classify_dev.jsonl").is_file()
-    ),
-    REPO.parent / "shared" / "datasets" / "classify_dev.jsonl",
-)
+CLASSIFY_DEV = classify_dev_path()
 _serial = itertools.count()
 
 
