@@ -12,6 +12,7 @@ the same grid or task under another assignment is refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,24 +66,33 @@ class Stored:
     created: bool
 
 
+def _task_rows(
+    rows: Iterable[tuple[int, int, int, int]], task_model: type, public_id: str, unknown: str
+) -> tuple[dict[int, int], int, int]:
+    """position -> member id from a task's (position, member, task id, campaign id) rows, with
+    the task's and campaign's ids: the task's members and ids in one query (the submit path is
+    the busiest write there is); the task alone when it has no members."""
+    rows = list(rows)
+    if rows:
+        _, _, task_id, campaign_id = rows[0]
+    else:
+        task = task_model.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
+        if not task:
+            raise SubmissionError(unknown, "unknown_task")
+        task_id, campaign_id = task[0]
+    return {position: member for position, member, _, _ in rows}, task_id, campaign_id
+
+
 def submit_contains(
     grid_public_id: str, submitter: Submitter, positions: Any, duration_ms: Any
 ) -> Stored:
     """Store one worker's selection for a grid: `positions` are the selected grid positions."""
     _check_submitter(submitter)
     public_id = _text(grid_public_id, "grid")
-    # The grid's items and ids in one query (the submit path is the busiest write there is).
     rows = GridItem.objects.filter(grid__public_id=public_id).values_list(
         "position", "pk", "grid_id", "grid__campaign_id"
     )
-    valid = {position: pk for position, pk, _, _ in rows}
-    if rows:
-        _, _, grid_id, campaign_id = rows[0]
-    else:
-        grid = ContainsGrid.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
-        if not grid:
-            raise SubmissionError("Unknown grid.", "unknown_task")
-        grid_id, campaign_id = grid[0]
+    valid, grid_id, campaign_id = _task_rows(rows, ContainsGrid, public_id, "Unknown grid.")
     chosen = _positions(positions, "positions")
     if outside := sorted(set(chosen) - valid.keys()):
         raise SubmissionError(
@@ -115,14 +125,7 @@ def submit_classify(
     rows = ClassifyOption.objects.filter(task__public_id=public_id).values_list(
         "position", "label_id", "task_id", "task__campaign_id"
     )
-    options = {position: label for position, label, _, _ in rows}
-    if rows:
-        _, _, task_id, campaign_id = rows[0]
-    else:
-        task = ClassifyTask.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
-        if not task:
-            raise SubmissionError("Unknown task.", "unknown_task")
-        task_id, campaign_id = task[0]
+    options, task_id, campaign_id = _task_rows(rows, ClassifyTask, public_id, "Unknown task.")
     chosen = _positions(positions, "labels")
     if not chosen:
         raise SubmissionError("Select at least one label present in the image.", "no_label")
