@@ -54,7 +54,6 @@ from annotation.models import (
     Campaign,
     ClassifyOption,
     ClassifyTask,
-    ContainsAnswer,
     ContainsGrid,
     GridItem,
     Worker,
@@ -64,7 +63,7 @@ from pipeline import simulate as contains_model
 from pipeline import simulate_classify as classify_model
 from pipeline.stages.errors import MissingInput
 from pipeline.stages.simulate_classify import WORKER_PREFIX, SimulationSummary, Truth, demo_truth
-from pipeline.stages.simulate_crowd import SimulationResult, campaign_truth
+from pipeline.stages.simulate_crowd import SimulationResult, campaign_truth, plan_crowd
 
 Progress = Callable[[int, int], object]
 MODES = ("invite", "mturk")
@@ -316,23 +315,10 @@ def crowd_contains(
     grids = dict(ContainsGrid.objects.filter(campaign=campaign).values_list("pk", "public_id"))
     if not grids:
         raise MissingInput(f"campaign {campaign.name!r} has no grids: build the grids first")
-    per_grid = campaign.contains_assignments
-    answered: dict[int, set[str]] = defaultdict(set)
-    rows = ContainsAnswer.objects.filter(grid__campaign=campaign)
-    for grid, worker in rows.values_list("grid", "worker__external_id"):
-        answered[grid].add(worker)
-    n_workers = workers or max(2 * per_grid, math.ceil(len(grids) * per_grid / 40))
-    prefix = f"sim{seed}"
-    crowd = contains_model.make_crowd(
-        n_workers, spammer_share, rng, crowd_model, spammer_kinds, prefix=prefix
+    plan = plan_crowd(
+        campaign, list(grids), rng, spammer_share, seed, workers, spammer_kinds, crowd_model
     )
-    index_of = {w.key: i for i, w in enumerate(crowd)}
-    needing = [
-        (g, per_grid - len(done), frozenset(index_of[w] for w in done if w in index_of))
-        for g, done in ((g, answered[g]) for g in sorted(grids))
-        if len(done) < per_grid
-    ]
-    chosen = contains_model.assign_workers(needing, n_workers, rng)
+    crowd, chosen, n_workers = plan.crowd, plan.chosen, len(plan.crowd)
     if truth is None:
         truth = campaign_truth(campaign, rng, extra_true_rate, mislabeled_rate)
     cells = _cells(campaign)
@@ -362,7 +348,7 @@ def crowd_contains(
     )
     source = Worker.Source.SIMULATED if mode == "invite" else Worker.Source.MTURK
     ids = dict(
-        Worker.objects.filter(source=source, external_id__in=list(index_of)).values_list(
+        Worker.objects.filter(source=source, external_id__in=[w.key for w in crowd]).values_list(
             "external_id", "pk"
         )
     )

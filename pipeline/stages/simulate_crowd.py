@@ -68,6 +68,50 @@ def campaign_truth(
     return model.draw_truth(potential, labels, rng, extra_true_rate, mislabeled_rate)
 
 
+@dataclass
+class CrowdPlan:
+    """Who answers which grid: the crowd, and grid -> crowd indices for the grids still short
+    of answers (only workers who have not answered a grid are sent to it)."""
+
+    crowd: list[model.SimWorker]
+    chosen: dict[int, list[int]]
+
+
+def plan_crowd(
+    campaign: Campaign,
+    grids: Sequence[int],
+    rng: random.Random,
+    spammer_share: float,
+    seed: int,
+    workers: int | None,
+    spammer_kinds: Sequence[str],
+    crowd_model: model.CrowdModel,
+    source: str | None = None,
+) -> CrowdPlan:
+    """The crowd of `seed` (workers `sim<seed>-NNNNN`; by default about 40 grids per worker,
+    at least twice the answers a grid needs) and its assignment to the campaign's `grids` up
+    to `contains_assignments` answers each. `source`: the Worker source the crowd's answers
+    are stored under (None: any)."""
+    per_grid = campaign.contains_assignments
+    answered: dict[int, set[str]] = defaultdict(set)
+    rows = ContainsAnswer.objects.filter(grid__campaign=campaign)
+    if source is not None:
+        rows = rows.filter(worker__source=source)
+    for grid, worker in rows.values_list("grid", "worker__external_id"):
+        answered[grid].add(worker)
+    n_workers = workers or max(2 * per_grid, math.ceil(len(grids) * per_grid / 40))
+    crowd = model.make_crowd(
+        n_workers, spammer_share, rng, crowd_model, spammer_kinds, prefix=f"sim{seed}"
+    )
+    index_of = {w.key: i for i, w in enumerate(crowd)}
+    needing = [
+        (g, per_grid - len(done), frozenset(index_of[w] for w in done if w in index_of))
+        for g, done in ((g, answered[g]) for g in sorted(grids))
+        if len(done) < per_grid
+    ]
+    return CrowdPlan(crowd, model.assign_workers(needing, n_workers, rng))
+
+
 def simulate_contains(
     campaign: Campaign,
     spammer_share: float = 0.1,
@@ -90,23 +134,19 @@ def simulate_contains(
     grids = dict(ContainsGrid.objects.filter(campaign=campaign).values_list("pk", "query_id"))
     if not grids:
         raise MissingInput(f"campaign {campaign.name!r} has no grids: build the grids first")
-    per_grid = campaign.contains_assignments
-    answered: dict[int, set[int]] = defaultdict(set)
-    rows = ContainsAnswer.objects.filter(grid__campaign=campaign).values_list("grid", "worker")
-    for grid, worker in rows:
-        answered[grid].add(worker)
-    n_workers = workers or max(2 * per_grid, math.ceil(len(grids) * per_grid / 40))
-    crowd = model.make_crowd(
-        n_workers, spammer_share, rng, crowd_model, spammer_kinds, prefix=f"sim{seed}"
+    plan = plan_crowd(
+        campaign,
+        list(grids),
+        rng,
+        spammer_share,
+        seed,
+        workers,
+        spammer_kinds,
+        crowd_model,
+        source=Worker.Source.SIMULATED,
     )
+    crowd, chosen, n_workers = plan.crowd, plan.chosen, len(plan.crowd)
     ids = _worker_rows(crowd)
-    index_of = {worker_id: i for i, worker_id in enumerate(ids)}
-    needing = [
-        (g, per_grid - len(done), frozenset(index_of[w] for w in done if w in index_of))
-        for g, done in ((g, answered[g]) for g in sorted(grids))
-        if len(done) < per_grid
-    ]
-    chosen = model.assign_workers(needing, n_workers, rng)
     if truth is None:
         truth = campaign_truth(campaign, rng, extra_true_rate, mislabeled_rate)
     items = _items(campaign)
