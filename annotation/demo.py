@@ -198,11 +198,13 @@ def write_demo_images(root: Path, per_class: int = 6, seed: int = 0) -> list[Pat
     return written
 
 
-def objects_in(source: str) -> list[str]:
-    """The wnids a demo picture really holds, from its file name (`<wnid>_with_<wnid>_<n>` for
-    two objects, filed under the first class's folder)."""
-    wnids = re.findall(r"n\d{8}", source)
-    return list(dict.fromkeys(wnids))
+SECOND_OBJECT = re.compile(r"_with_(n\d{8})")
+
+
+def second_objects(source: str) -> list[str]:
+    """The wnids of the further objects a demo picture holds, from its file name
+    (`<wnid>_with_<wnid>_<n>`, filed under the first class, which is its dataset label)."""
+    return SECOND_OBJECT.findall(source)
 
 
 def demo_truth(campaign) -> dict[int, frozenset[int]]:
@@ -214,5 +216,5 @@ def demo_truth(campaign) -> dict[int, frozenset[int]]:
     for image, label, source in Image.objects.filter(dataset=campaign.dataset).values_list(
         "pk", "label_id", "source"
     ):
-        truth[image] = frozenset([label, *(ids[w] for w in objects_in(source) if w in ids)])
+        truth[image] = frozenset([label, *(ids[w] for w in second_objects(source) if w in ids)])
     return truth

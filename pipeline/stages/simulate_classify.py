@@ -14,7 +14,6 @@ and never touches answers from real workers; each task is filled up to the campa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
@@ -22,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from annotation.demo import second_objects
 from annotation.models import (
     Assignment,
     Campaign,
@@ -35,7 +35,6 @@ from annotation.models import (
 from pipeline.simulate_classify import CrowdModel, SimTask, simulate
 
 Progress = Callable[[int, int], object]
-SECOND_OBJECT = re.compile(r"_with_(n\d{8})")
 WORKER_PREFIX = "classify-"
 BATCH = 5000
 
@@ -70,7 +69,7 @@ def demo_truth(campaign: Campaign) -> dict[int, tuple[tuple[int, ...], ...]]:
     )
     for image, label, source in images:
         objects = [(label,)]
-        objects += [(wnids[w],) for w in SECOND_OBJECT.findall(source) if w in wnids]
+        objects += [(wnids[w],) for w in second_objects(source) if w in wnids]
         truth[image] = tuple(dict.fromkeys(objects))
     return truth
 
