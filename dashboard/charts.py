@@ -480,6 +480,21 @@ def render(campaign, an: CampaignAnalyses, chart: Chart, fmt: str) -> bytes:
     return body
 
 
+def page_charts(
+    campaign, an: CampaignAnalyses
+) -> tuple[dict[str, tuple[Chart, bytes]], list[Chart]]:
+    """The campaign page's charts drawn as SVG (through the cache), and the per-model
+    confusion matrices, which load as images when opened: one per model would otherwise
+    dominate the first render."""
+    drawn, lazy = {}, []
+    for name, chart in build_charts(an).items():
+        if name.startswith(MODEL_CONFUSION):
+            lazy.append(chart)
+        else:
+            drawn[name] = (chart, render(campaign, an, chart, "svg"))
+    return drawn, lazy
+
+
 def inline_svg(svg: bytes) -> str:
     """The <svg> element alone, for embedding in HTML (no XML prolog or doctype)."""
     text = svg.decode()

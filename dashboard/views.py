@@ -29,14 +29,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("dataset"), pk=campaign_id)
     an = campaign_analyses(campaign)
-    charts = ch.build_charts(an)
-    # Per-model confusion matrices load as images when opened: one per model would
-    # otherwise dominate the first render.
-    lazy = [c for name, c in charts.items() if name.startswith(ch.MODEL_CONFUSION)]
+    drawn, lazy = ch.page_charts(campaign, an)
     figures = {
-        name: {"chart": c, "svg": ch.inline_svg(ch.render(campaign, an, c, "svg"))}
-        for name, c in charts.items()
-        if not name.startswith(ch.MODEL_CONFUSION)
+        name: {"chart": chart, "svg": ch.inline_svg(svg)} for name, (chart, svg) in drawn.items()
     }
     lists = cached_lists(campaign, an.version)
     context = {

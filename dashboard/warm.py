@@ -22,13 +22,9 @@ def warm_dashboard(campaign: Campaign) -> int:
     from .views import cached_lists
 
     an = campaign_analyses(campaign)
-    drawn = 0
-    for name, chart in ch.build_charts(an).items():
-        if not name.startswith(ch.MODEL_CONFUSION):  # these load on demand
-            ch.render(campaign, an, chart, "svg")
-            drawn += 1
+    drawn, _ = ch.page_charts(campaign, an)
     cached_lists(campaign, an.version)
-    return drawn
+    return len(drawn)
 
 
 @shared_task(name="dashboard.warm", ignore_result=True)
