@@ -65,22 +65,36 @@ CONTAINS_TYPE = {
 }
 
 
-def question(kind: str, public_id: str) -> str:
+CLASSIFY_TYPE = {
+    "AutoApprovalDelayInSeconds": 3 * 24 * 3600,
+    "AssignmentDurationInSeconds": 10 * 60,
+    "Reward": "0.08",
+    "Title": "Name the objects in a picture",
+    "Keywords": "image, picture, labeling, categorization, objects",
+    "Description": "Look at one picture, select every label that names an object in it, and "
+    "the label of the main object.",
+    "QualificationRequirements": CONTAINS_TYPE["QualificationRequirements"],
+}
+
+
+def question(kind: str, public_id: str, frame_height: int = 0) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<ExternalQuestion xmlns="{NS}">'
         f"<ExternalURL>https://labels.example.org/hit/{kind}/{public_id}/</ExternalURL>"
-        "<FrameHeight>0</FrameHeight></ExternalQuestion>"
+        f"<FrameHeight>{frame_height}</FrameHeight></ExternalQuestion>"
     )
 
 
-def create_hit_params(kind: str, public_id: str, max_assignments: int = 9) -> dict:
+def create_hit_params(
+    kind: str, public_id: str, max_assignments: int = 9, frame_height: int = 0
+) -> dict:
     token = f"{kind}-{public_id}"
     return {
         "HITTypeId": "TYPE1",
         "MaxAssignments": max_assignments,
         "LifetimeInSeconds": 7 * 24 * 3600,
-        "Question": question(kind, public_id),
+        "Question": question(kind, public_id, frame_height),
         "RequesterAnnotation": token,
         "UniqueRequestToken": token,
     }
@@ -176,6 +190,36 @@ def test_publish_sends_exact_calls_and_stores_hits(qualified, stub):
     logged = MTurkCall.objects.filter(operation="CreateHITType").get()
     assert logged.sandbox and logged.parameters["Reward"] == "0.20"
     assert logged.result == {"HITTypeId": "TYPE1"} and logged.campaign == campaign
+
+
+def test_publish_classify_sends_exact_calls_and_stores_hits(qualified, stub):
+    """CLASSIFY HITs: their own HIT type (title, description, $0.08, 10 minutes), one HIT per
+    task with the campaign's answers per task and the settings' frame height."""
+    campaign = qualified
+    campaign.classify_assignments = 5
+    campaign.save()
+    MTurkSettings.objects.filter(campaign=campaign).update(frame_height=800)
+    stub.add_response("get_account_balance", {"AvailableBalance": "10000.00"}, {})
+    stub.add_response("create_hit_type", {"HITTypeId": "TYPE1"}, CLASSIFY_TYPE)
+    for i in range(3):
+        stub.add_response(
+            "create_hit_with_hit_type",
+            {
+                "HIT": hit_response(
+                    f"CHIT{i}", f"classify-task{i}pub", max_assignments=5, reward="0.08"
+                )
+            },
+            create_hit_params("classify", f"task{i}pub", max_assignments=5, frame_height=800),
+        )
+    out = run("publish", "--campaign", str(campaign.pk), "--stage", "classify")
+    assert "Assignments: 15 (5 per HIT, reward $0.08 each)" in out
+    assert "Published 3 HITs" in out
+    hits = list(Hit.objects.order_by("hit_id"))
+    assert [(h.hit_id, h.classify_task.public_id, h.kind, h.grid) for h in hits] == [
+        (f"CHIT{i}", f"task{i}pub", "classify", None) for i in range(3)
+    ]
+    assert {(h.max_assignments, h.reward) for h in hits} == {(5, Decimal("0.08"))}
+    assert [h.unique_request_token for h in hits] == [f"classify-task{i}pub" for i in range(3)]
 
 
 def test_publishing_again_publishes_nothing_twice(qualified, stub):
