@@ -24,8 +24,9 @@ Transports:
 - `Http`: real HTTP/1.1 against a running server (`--url http://127.0.0.1:8000`), with
   keep-alive connections, one per thread.
 
-Think time is sent as `duration_ms`; the simulator does not wait unless `real_time` > 0, in
-which case each worker sleeps its think time times `real_time` before submitting.
+Think time is sent as `duration_ms` (left out by a crowd without think time); the simulator
+does not wait unless `real_time` > 0, in which case each worker sleeps its think time times
+`real_time` before submitting.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ MODES = ("invite", "mturk")
 CONFIG = re.compile(r'<script id="hit-config" type="application/json">(.*?)</script>', re.S)
 CONTAINS_CELL = re.compile(r'data-position="(\d+)"')
 CLASSIFY_OPTION = re.compile(r'name="present" value="(\d+)"')
+# A CLASSIFY worker's median think time per option read; looking at the picture takes twice it.
+CLASSIFY_MS_PER_OPTION = 2000.0
 
 
 class CrowdError(RuntimeError):
@@ -383,8 +386,11 @@ def _grid_answer(
         picked = contains_model.answer_grid(
             worker, query, images, truth, rng, controls, crowd_model.spam_rate
         )
+        body: dict[str, Any] = {"positions": [shown[i] for i in picked]}
         duration = contains_model.think_time_ms(worker, len(shown), rng)
-        return {"positions": [shown[i] for i in picked], "duration_ms": duration}
+        if duration is not None:
+            body["duration_ms"] = duration
+        return body
 
     return answer
 
@@ -403,6 +409,7 @@ def crowd_classify(
     threads: int = 1,
     real_time: float = 0.0,
     progress: Progress | None = None,
+    ms_per_option: float = CLASSIFY_MS_PER_OPTION,
 ) -> SimulationSummary:
     """Answer the campaign's CLASSIFY tasks through the HIT endpoints, each up to
     `classify_assignments` answers, with the crowd of pipeline.simulate_classify (workers
@@ -411,7 +418,13 @@ def crowd_classify(
 
     The page accepts only answers with at least one label and a main label among them, so a
     spammer who would submit nothing ticks one option at random, and a worker whose main label
-    is not among its ticks also ticks it (or takes its first tick as main)."""
+    is not among its ticks also ticks it (or takes its first tick as main).
+
+    `model` (default: the model's crowd with `spammers` spammers) sets how honest workers and
+    spammers answer; `ms_per_option` the median think time per option read (the picture takes
+    twice it; spammers a fifth of the time; 0: answers without think time)."""
+    if not ms_per_option >= 0.0:
+        raise ValueError(f"the think time per option cannot be negative, got {ms_per_option}")
     transport = transport or InProcess()
     model = model or classify_model.CrowdModel(spammers=spammers)
     seed = campaign.seed if seed is None else seed
@@ -441,7 +454,7 @@ def crowd_classify(
             Assignment.Kind.CLASSIFY,
             public[a.task_key],
             WORKER_PREFIX + a.worker,
-            _classify_answer(a, options[a.task_key]),
+            _classify_answer(a, options[a.task_key], ms_per_option),
             f"classify:{ordinal[a.task_key]}:{a.worker}",
         )
         for a in planned
@@ -459,7 +472,7 @@ def crowd_classify(
 
 
 def _classify_answer(
-    planned: classify_model.SimAnswer, positions: dict[int, int]
+    planned: classify_model.SimAnswer, positions: dict[int, int], ms_per_option: float
 ) -> Callable[[list[int], random.Random], dict[str, Any]]:
     def answer(shown: list[int], rng: random.Random) -> dict[str, Any]:
         if sorted(shown) != sorted(positions.values()):
@@ -472,9 +485,13 @@ def _classify_answer(
             main = labels[0]
         elif main not in labels:
             labels.append(main)
-        # About 4 s to look at the picture and 2 s per option read (spammers: a glance).
-        pace = 0.2 if planned.spammer else 1.0
-        duration = round((4000 + 2000 * len(shown)) * pace * math.exp(rng.gauss(0.0, 0.3)))
-        return {"labels": labels, "main": main, "duration_ms": duration}
+        body: dict[str, Any] = {"labels": labels, "main": main}
+        if ms_per_option > 0:
+            # By default about 4 s to look at the picture and 2 s per option read (spammers: a
+            # glance).
+            pace = 0.2 if planned.spammer else 1.0
+            typical = ms_per_option * (2 + len(shown)) * pace
+            body["duration_ms"] = max(1, round(typical * math.exp(rng.gauss(0.0, 0.3))))
+        return body
 
     return answer

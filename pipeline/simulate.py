@@ -20,8 +20,9 @@ it catches random, none and ignore_controls (they find few controls) but cannot 
 (it finds every control); "all" is therefore not among the default spammer kinds, and the
 simulator's tests record that limit.
 
-Every answer also gets a think time: a log-normal around the worker's own pace per image.
-Everything is drawn from one `random.Random`, so a seed reproduces the crowd and answers.
+Every answer also gets a think time: a log-normal around the worker's own pace per image
+(none at all when the crowd's `ms_per_image` is 0). Everything is drawn from one
+`random.Random`, so a seed reproduces the crowd and answers.
 """
 
 from __future__ import annotations
@@ -48,7 +49,17 @@ class CrowdModel:
     false_rate: float = 0.04  # honest: P(select | query is not a true label)
     spread: float = 0.08  # honest workers' rates vary by up to this much
     spam_rate: float = 0.1  # random spammers: P(select) for any image
-    ms_per_image: float = 900.0  # median think time per image shown
+    ms_per_image: float = 900.0  # median think time per image shown; 0: no think time
+
+    def __post_init__(self) -> None:
+        for name in ("hit_rate", "false_rate", "spam_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a probability between 0 and 1, got {value}")
+        if not 0.0 <= self.spread <= 1.0:
+            raise ValueError(f"spread must be between 0 and 1, got {self.spread}")
+        if not self.ms_per_image >= 0.0:  # also refuses NaN
+            raise ValueError(f"ms_per_image cannot be negative, got {self.ms_per_image}")
 
 
 DEFAULT_CROWD = CrowdModel()
@@ -154,8 +165,11 @@ def answer_grid(
     return selected
 
 
-def think_time_ms(worker: SimWorker, n_images: int, rng: random.Random) -> int:
-    """Time on task for a grid of `n_images`, spammers much faster than honest workers."""
+def think_time_ms(worker: SimWorker, n_images: int, rng: random.Random) -> int | None:
+    """Time on task for a grid of `n_images`, spammers much faster than honest workers; None
+    (no think time, nothing drawn) for a worker of a crowd without think time."""
+    if worker.ms_per_image <= 0.0:
+        return None
     pace = worker.ms_per_image * (0.15 if worker.spammer else 1.0)
     return max(1, round(n_images * pace * math.exp(rng.gauss(0.0, 0.25))))
 

@@ -1,20 +1,104 @@
 """`manage.py simulate_crowd --campaign ID --stage contains|classify [--url URL]`: a simulated
 crowd answering a campaign's tasks through the HIT pages and submit endpoints
-(pipeline.crowd_http): in process without --url, over HTTP against a running server with it."""
+(pipeline.crowd_http): in process without --url, over HTTP against a running server with it.
+
+The crowd's accuracy (--hit-rate, --false-rate) and think time (--think-ms) go to the answer
+models: pipeline.simulate.CrowdModel for CONTAINS, pipeline.simulate_classify.CrowdModel (and
+crowd_http's think time per option) for CLASSIFY. Every option is checked before anything is
+stored."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from pipeline import simulate
-from pipeline.crowd_http import MODES, CrowdError, crowd_classify, crowd_contains, transport_for
+from pipeline import simulate_classify as classify_model
+from pipeline.crowd_http import (
+    CLASSIFY_MS_PER_OPTION,
+    MODES,
+    CrowdError,
+    crowd_classify,
+    crowd_contains,
+    transport_for,
+)
 from pipeline.stages.errors import StageError
 from pipeline.stages.simulate_crowd import simulate_contains
 
 from ._campaign import get_campaign
+
+CLASSIFY_DEFAULT = classify_model.CrowdModel()
+RATES = ("hit_rate", "false_rate", "spread", "extra_true", "mislabeled")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_options(options: dict) -> None:
+    """CommandError naming the option for any value out of range, before anything is read or
+    stored."""
+    for name in RATES:
+        value = options.get(name)
+        if value is not None and not 0.0 <= value <= 1.0:  # NaN fails too
+            raise CommandError(f"{_flag(name)} is a probability between 0 and 1, not {value}")
+    think = options.get("think_ms")
+    if think is not None and not (think >= 0.0 and math.isfinite(think)):
+        raise CommandError(f"--think-ms is a time in milliseconds, 0 or more, not {think}")
+    if not options["real_time"] >= 0.0:
+        raise CommandError(f"--real-time cannot be negative, not {options['real_time']}")
+    if options["threads"] < 1:
+        raise CommandError(f"--threads must be at least 1, not {options['threads']}")
+    if options.get("workers") is not None and options["workers"] < 1:
+        raise CommandError(f"--workers must be at least 1, not {options['workers']}")
+    if options.get("direct") and options.get("url"):
+        raise CommandError("--direct writes to the database: it takes no --url")
+    if options.get("direct") and options["stage"] == "classify":
+        raise CommandError("use `manage.py simulate_classify` to write CLASSIFY answers directly")
+    spammers = options.get("spammers")
+    if options["stage"] == "contains":
+        if spammers is not None and not 0.0 <= spammers <= 1.0:
+            raise CommandError(
+                f"--spammers for CONTAINS is a share of the crowd between 0 and 1, not {spammers}"
+            )
+        kinds = [k.strip() for k in options["spammer_kinds"].split(",") if k.strip()]
+        unknown = sorted(set(kinds) - set(simulate.SPAMMER_KINDS))
+        if unknown or not kinds:
+            raise CommandError(
+                f"--spammer-kinds takes kinds among {','.join(simulate.SPAMMER_KINDS)}, "
+                f"not {options['spammer_kinds']!r}"
+            )
+    elif spammers is not None and (spammers < 0 or spammers != int(spammers)):
+        raise CommandError("--spammers for CLASSIFY is a number of workers (0, 1, 2...)")
+
+
+def contains_crowd(options: dict) -> simulate.CrowdModel:
+    """The CONTAINS answer model with the command's rates and think time."""
+    given = {
+        "hit_rate": options.get("hit_rate"),
+        "false_rate": options.get("false_rate"),
+        "spread": options.get("spread"),
+        "ms_per_image": options.get("think_ms"),
+    }
+    return dataclasses.replace(
+        simulate.DEFAULT_CROWD, **{k: v for k, v in given.items() if v is not None}
+    )
+
+
+def classify_crowd(options: dict, spammers: int) -> classify_model.CrowdModel:
+    """The CLASSIFY answer model with `spammers` spammers and the command's rates: the hit
+    rate is the chance to notice each true object (main and others alike), the false rate the
+    chance of a stray label."""
+    given: dict = {"spammers": spammers}
+    if options.get("hit_rate") is not None:
+        given["see_main"] = given["see_other"] = options["hit_rate"]
+    if options.get("false_rate") is not None:
+        given["extra"] = options["false_rate"]
+    return dataclasses.replace(CLASSIFY_DEFAULT, **given)
 
 
 class Command(BaseCommand):
@@ -41,6 +125,37 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--workers", type=int, help="CONTAINS crowd size (default ~40 grids each)"
+        )
+        parser.add_argument(
+            "--hit-rate",
+            type=float,
+            help="probability that an honest worker selects what is there: in CONTAINS an "
+            f"image that holds the query (default {simulate.DEFAULT_CROWD.hit_rate}, each "
+            "worker's own within --spread of it); in CLASSIFY a label for each true object "
+            f"offered (default {CLASSIFY_DEFAULT.see_main} for the main object, "
+            f"{CLASSIFY_DEFAULT.see_other} for the others)",
+        )
+        parser.add_argument(
+            "--false-rate",
+            type=float,
+            help="probability that an honest worker selects what is not there: in CONTAINS an "
+            f"image that does not hold the query (default {simulate.DEFAULT_CROWD.false_rate}); "
+            f"in CLASSIFY a stray option (default {CLASSIFY_DEFAULT.extra})",
+        )
+        parser.add_argument(
+            "--spread",
+            type=float,
+            help="CONTAINS: how far each honest worker's hit rate (and a quarter as far its "
+            "false rate) strays from the crowd's, at most (default "
+            f"{simulate.DEFAULT_CROWD.spread}; 0: every honest worker has exactly the rates)",
+        )
+        parser.add_argument(
+            "--think-ms",
+            type=float,
+            help="honest workers' median think time in ms per image shown in CONTAINS (default "
+            f"{simulate.DEFAULT_CROWD.ms_per_image:.0f}) or per option read in CLASSIFY "
+            f"(default {CLASSIFY_MS_PER_OPTION:.0f}, the picture takes twice it); spammers are "
+            "quicker; 0: no think time (answers stored without one)",
         )
         parser.add_argument("--seed", type=int, help="default: the campaign's seed")
         parser.add_argument("--url", help="a running server's origin, e.g. http://127.0.0.1:8000")
@@ -77,9 +192,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, campaign: str, **options):
+        check_options(options)
         target = get_campaign(campaign)
-        if options["real_time"] < 0 or options["threads"] < 1:
-            raise CommandError("--real-time cannot be negative and --threads must be at least 1")
         stage = options["stage"]
         started = time.perf_counter()
         with tqdm(
@@ -108,13 +222,12 @@ class Command(BaseCommand):
             seed=options["seed"],
             workers=options["workers"],
             spammer_kinds=kinds,
+            crowd_model=contains_crowd(options),
             extra_true_rate=options["extra_true"],
             mislabeled_rate=options["mislabeled"],
             progress=progress,
         )
         if options["direct"]:
-            if options["url"]:
-                raise CommandError("--direct writes to the database: it takes no --url")
             result = simulate_contains(campaign, **common)
             how = "written directly"
         else:
@@ -129,16 +242,13 @@ class Command(BaseCommand):
 
     def classify(self, campaign, options, progress) -> str:
         spammers = 2 if options["spammers"] is None else options["spammers"]
-        if spammers < 0 or spammers != int(spammers):
-            raise CommandError("--spammers for CLASSIFY is a number of workers (0, 1, 2...)")
-        if options["direct"]:
-            raise CommandError(
-                "use `manage.py simulate_classify` to write CLASSIFY answers directly"
-            )
+        think = options["think_ms"]
         summary = crowd_classify(
             campaign,
             spammers=int(spammers),
             seed=options["seed"],
+            model=classify_crowd(options, int(spammers)),
+            ms_per_option=CLASSIFY_MS_PER_OPTION if think is None else think,
             progress=progress,
             **self.transport(options),
         )
