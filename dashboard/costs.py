@@ -1,86 +1,29 @@
-"""Money spent and committed by a campaign, from its assignments and rewards, MTurk's fee
-included (annotation.mturk.costs: 20%, 40% for tasks of 10 or more assignments). Bonuses and
-the per-HIT ledger are on the campaign's admin page (annotation.mturk.selectors)."""
+"""The dashboard's money figures. Money has one source of truth,
+`annotation.mturk.selectors.mturk_summary` (over the fee rules of `annotation.mturk.costs`), the
+same figures as the campaign's admin page and `mturk summary`; this module only decides whether
+a campaign's crowd is paid at all."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
-from django.db.models import Count
-
-from annotation.models import Assignment, Campaign, ClassifyTask, ContainsGrid
-from annotation.mturk.costs import assignment_cost
+from annotation.models import Assignment, Campaign, Hit, Worker
+from annotation.mturk.selectors import MTurkSummary, mturk_summary
 
 
-@dataclass(frozen=True)
-class KindCost:
-    kind: str
-    reward: Decimal
-    unit_cost: Decimal  # reward plus MTurk's fee for one paid assignment
-    planned: int  # assignments the campaign needs: tasks x assignments per task
-    approved: int
-    pending: int  # accepted or submitted, not yet reviewed
-    rejected: int
-
-    @property
-    def spent(self) -> Decimal:
-        return self.unit_cost * self.approved
-
-    @property
-    def committed(self) -> Decimal:
-        """Owed or still to be paid for the planned work: the work under way, or what remains
-        of the plan, whichever is more."""
-        return self.unit_cost * max(self.planned - self.approved, self.pending, 0)
+def is_local_crowd(campaign: Campaign) -> bool:
+    """A campaign without Mechanical Turk: no HIT in either environment, no MTurk budget, and
+    answers from local (or simulated) workers. A campaign with nothing yet counts as an MTurk
+    one, so that the dashboard shows what publishing it would cost."""
+    if campaign.mturk_budget is not None or Hit.objects.filter(campaign=campaign).exists():
+        return False
+    return (
+        Assignment.objects.filter(campaign=campaign)
+        .exclude(worker__source=Worker.Source.MTURK)
+        .exists()
+    )
 
 
-@dataclass(frozen=True)
-class Costs:
-    kinds: list[KindCost]
-
-    @property
-    def spent(self) -> Decimal:
-        return sum((k.spent for k in self.kinds), Decimal("0"))
-
-    @property
-    def committed(self) -> Decimal:
-        return sum((k.committed for k in self.kinds), Decimal("0"))
-
-
-def campaign_costs(campaign: Campaign) -> Costs:
-    """Spent = reward x approved assignments; committed = reward x the planned assignments not
-    yet approved (at least those under way). Rejected assignments are not paid."""
-    counts: dict[tuple[str, str], int] = {
-        (kind, status): n
-        for kind, status, n in Assignment.objects.filter(campaign=campaign)
-        .values("kind", "status")
-        .annotate(n=Count("id"))
-        .values_list("kind", "status", "n")
-    }
-    S = Assignment.Status
-    plans = {
-        Assignment.Kind.CONTAINS: (
-            campaign.contains_reward,
-            ContainsGrid.objects.filter(campaign=campaign).count(),
-            campaign.contains_assignments,
-        ),
-        Assignment.Kind.CLASSIFY: (
-            campaign.classify_reward,
-            ClassifyTask.objects.filter(campaign=campaign).count(),
-            campaign.classify_assignments,
-        ),
-    }
-    kinds = []
-    for kind, (reward, tasks, per_task) in plans.items():
-        kinds.append(
-            KindCost(
-                kind=kind.label,
-                reward=Decimal(reward),
-                unit_cost=assignment_cost(Decimal(reward), per_task),
-                planned=tasks * per_task,
-                approved=counts.get((kind, S.APPROVED), 0),
-                pending=counts.get((kind, S.SUBMITTED), 0) + counts.get((kind, S.ACCEPTED), 0),
-                rejected=counts.get((kind, S.REJECTED), 0),
-            )
-        )
-    return Costs(kinds)
+def campaign_costs(campaign: Campaign) -> MTurkSummary | None:
+    """The campaign's MTurk figures in the current environment (sandbox unless live), per
+    stage and in total: HITs published and not yet, assignments done of those expected, money
+    spent, committed and the projected total. None for a local crowd: no money involved."""
+    return None if is_local_crowd(campaign) else mturk_summary(campaign)

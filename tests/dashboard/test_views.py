@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +15,8 @@ from PIL import Image as PILImage
 from dashboard.analyses import campaign_analyses
 from dashboard.charts import build_charts
 from dashboard.sample import build_sample_campaign
+from tests.dashboard.test_costs import paid_campaign, publish_hit, work
+from tests.hits.factories import make_grid
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +57,9 @@ def test_dashboard_page_shows_progress_charts_lists_and_workers(staff_client, ca
     assert html.count("<svg") >= len(build_charts(an)) - len(lazy)
     assert "sample_model_0" in html and "sample_model_1" in html
     assert "Possibly mislabeled" in html and "simulated:" in html
+    # Simulated workers, no HIT: nothing is paid.
+    assert response.context["costs"] is None
+    assert 'id="money-none"' in html and "no money involved" in html
     # the gallery's thumbnails are signed image URLs that serve
     ctx = response.context
     assert ctx["mislabeled_total"] > 0 and ctx["mislabeled"]
@@ -129,3 +135,58 @@ def test_a_finished_stage_run_prewarms_the_dashboard(staff_client, campaign, set
     # Analyses, charts and galleries came from the cache: only the live parts (progress,
     # costs, workers) hit the database.
     assert len(warm) <= len(cold) - 20, (len(warm), len(cold))
+
+
+def test_dashboard_shows_hits_assignments_and_money_of_an_mturk_campaign(staff_client, settings):
+    """The figures of tests/dashboard/test_costs.py::paid_campaign, as the page shows them;
+    more HITs and assignments cost no more queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotation.models import Assignment
+
+    settings.FINELABEL_MTURK_LIVE = False
+    campaign = paid_campaign()
+    url = reverse("dashboard", args=[campaign.pk])
+    staff_client.get(url)  # fills the caches: the counts below are of the live parts
+    with CaptureQueriesContext(connection) as before:
+        response = staff_client.get(url)
+    assert response.status_code == 200
+    costs = response.context["costs"]
+    assert (costs.hits_published, costs.hits_unpublished) == (3, 2)
+    assert (costs.assignments_done, costs.assignments_expected) == (10, 45)
+    assert (costs.spent, costs.committed, costs.projected_total) == (
+        Decimal("1.992"),
+        Decimal("2.112"),
+        Decimal("7.128"),
+    )
+    html = response.content.decode()
+    cards = {
+        "hits-published": "3</div>HITs published, 2 tasks not yet",
+        "assignments-done": "10 / 45</div>assignments done",
+        "money-spent": "$1.99</div>spent",
+        "money-committed": "$2.11</div>committed",
+        "money-projected": "$7.13</div>projected total",
+    }
+    for card, shown in cards.items():
+        assert f'<div class="card" id="{card}"><div class="big">{shown}</div>' in html
+    assert "Sandbox: no real money." in html
+    # Per stage: HITs published, not published, assignments done of expected, approved,
+    # rejected, to review; spent, bonuses, committed, to publish, projected.
+    rows = {
+        "CONTAINS": ["2", "1", "8 / 27", "5", "1", "2"]
+        + ["$1.80", "$0.60", "$1.44", "$2.16", "$5.40"],
+        "CLASSIFY": ["1", "1", "2 / 18", "2", "0", "0"]
+        + ["$0.19", "$0.00", "$0.67", "$0.86", "$1.73"],
+    }
+    for label, cells in rows.items():
+        row = html.split(f"<tr><td>{label}</td>", 1)[1].split("</tr>", 1)[0]
+        assert [c.split("</td>")[0].strip() for c in row.split("<td>")[2:]] == cells, label
+
+    grid = make_grid(campaign, size=4, controls=1, seed=9)
+    S = Assignment.Status
+    work(publish_hit(campaign, grid), S.APPROVED, S.SUBMITTED, S.REJECTED)
+    with CaptureQueriesContext(connection) as after:
+        response = staff_client.get(url)
+    assert response.context["costs"].hits_published == 4
+    assert len(after) == len(before), (len(after), len(before))

@@ -451,7 +451,7 @@ def test_money_spent_committed_and_projected(campaign):
         sent_at=timezone.now(),
     )
     s = mturk_summary(campaign, sandbox=True)
-    assert s.hits == {"contains": 2} and s.assignments_max == 18
+    assert s.hits == {"contains": 2, "classify": 0} and s.assignments_max == 18
     assert (s.assignments_done, s.approved, s.rejected, s.submitted) == (4, 2, 1, 1)
     assert s.spent_rewards == Decimal("0.48")  # 2 approved x $0.24
     assert s.spent_bonuses == Decimal("1.20")  # $1.00 + 20%
