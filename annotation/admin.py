@@ -164,22 +164,34 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="potential labels per image")
     def potential_labels_per_image(self, obj) -> str:
-        """The paper's figure 11 as a small table (the dashboard draws it)."""
+        """The paper's figure 11 as a small table (the dashboard draws it), with the top-k it
+        was built from, and a warning when its predictions come from random weights."""
         from pipeline.stages.potential_labels import potential_label_histogram
+
+        from .review.selectors import RANDOM_WEIGHTS_NOTE, potential_labels_source
 
         if obj.pk is None:
             return "-"
         histogram = potential_label_histogram(obj)
         if not histogram.images:
             return "None yet: run manage.py compute_candidates --campaign " + str(obj.pk)
+        source = potential_labels_source(obj)
+        warning = (
+            format_html('<p class="random-weights"><strong>{}</strong></p>', RANDOM_WEIGHTS_NOTE)
+            if source.random_weights
+            else ""
+        )
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", histogram.rows())
         return format_html(
-            "<table><tr><th>labels</th><th>images</th></tr>{}</table>"
-            "<p>mean {}, median {}, {} images</p>",
+            "{}<table><tr><th>labels</th><th>images</th></tr>{}</table>"
+            "<p>mean {}, median {}, {} images; union of the models' top-{} predictions and "
+            "the dataset label</p>",
+            warning,
             rows,
             f"{histogram.mean:.2f}",
             f"{histogram.median:g}",
             histogram.images,
+            source.top_k,
         )
 
 

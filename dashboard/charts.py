@@ -16,6 +16,12 @@ import pandas as pd  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from annotation.review.selectors import (  # noqa: E402
+    RANDOM_WEIGHTS_NOTE,
+    PotentialLabelsSource,
+    potential_labels_source,
+)
+
 from .analyses import CACHE_SECONDS, CampaignAnalyses, cache_key  # noqa: E402
 
 FORMATS = ("svg", "png", "csv")
@@ -382,13 +388,25 @@ def _pairs(an: CampaignAnalyses) -> Chart:
     )
 
 
-def build_charts(an: CampaignAnalyses) -> dict[str, Chart]:
-    """Every chart of the campaign, in page order."""
+def potential_caption(source: PotentialLabelsSource | None) -> str:
+    """The potential-labels chart's caption: the top-k the labels were built with, and a
+    warning when the predictions come from random weights."""
+    if source is None:
+        return "Union of the models' top-k predictions and the dataset label."
+    caption = f"Union of the models' top-{source.top_k} predictions and the dataset label."
+    return f"{RANDOM_WEIGHTS_NOTE} {caption}" if source.random_weights else caption
+
+
+def build_charts(
+    an: CampaignAnalyses, potential: PotentialLabelsSource | None = None
+) -> dict[str, Chart]:
+    """Every chart of the campaign, in page order; `potential` (what the potential labels
+    were built from) names their top-k and marks random weights in that chart's caption."""
     charts = [
         _count_chart(
             "potential-labels",
             "Potential labels per image",
-            "Union of the models' top-5 predictions and the dataset label.",
+            potential_caption(potential),
             an.potential_counts,
             "potential labels",
         ),
@@ -487,7 +505,7 @@ def page_charts(
     confusion matrices, which load as images when opened: one per model would otherwise
     dominate the first render."""
     drawn, lazy = {}, []
-    for name, chart in build_charts(an).items():
+    for name, chart in build_charts(an, potential_labels_source(campaign)).items():
         if name.startswith(MODEL_CONFUSION):
             lazy.append(chart)
         else:

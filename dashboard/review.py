@@ -55,7 +55,9 @@ def review_version() -> str:
 
 def _key(campaign: Campaign, version: str, sets: list[GroundTruthSet]) -> str:
     raw = version + "|" + ",".join(str(s.pk) for s in sets)
-    return f"dashboard:{campaign.pk}:review-scores:{hashlib.sha1(raw.encode()).hexdigest()[:16]}"
+    digest = hashlib.sha1(raw.encode()).hexdigest()[:16]
+    # v2: rows carry `random_weights`; rows cached without it are not read back.
+    return f"dashboard:{campaign.pk}:review-scores:v2:{digest}"
 
 
 def _clean(row: dict) -> dict:
@@ -69,8 +71,9 @@ def _clean(row: dict) -> dict:
 
 def campaign_scores(campaign: Campaign, compute: bool = False) -> dict:
     """{"rows", "truth_sets", "computed", "deferred"}: the accuracy table of every predictor
-    on the campaign's dataset, from the cache, or computed now when the dataset is small or
-    `compute` is set; else deferred (the page offers a link)."""
+    on the campaign's dataset (each row marked `random_weights` where the predictor's
+    predictions come from untrained weights), from the cache, or computed now when the
+    dataset is small or `compute` is set; else deferred (the page offers a link)."""
     sets = truth_sets_for(campaign)
     result = {"truth_sets": [s.name for s in sets], "rows": [], "deferred": False}
     if not sets:

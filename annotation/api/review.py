@@ -194,6 +194,10 @@ class HumanSessionSerializer(serializers.ModelSerializer):
 
 class ScoreRowSerializer(serializers.Serializer):
     predictor = serializers.CharField()
+    random_weights = serializers.BooleanField(
+        help_text="The predictor's predictions come from untrained (random) weights: its "
+        "accuracy is not a trained model's."
+    )
     slice = serializers.CharField(help_text="all, dogs, organisms, objects or problematic.")
     accuracy = serializers.FloatField(allow_null=True, help_text="right / (right + wrong).")
     ci_low = serializers.FloatField(allow_null=True, help_text="95% Clopper-Pearson, lower.")
@@ -398,7 +402,8 @@ SCORE_PARAMETERS = [
 
 class ScoreViewSet(viewsets.ViewSet):
     """Multi-label accuracy of every predictor per class slice, with 95% Clopper-Pearson
-    intervals; predictions nobody has reviewed are counted (`unreviewed`), not scored."""
+    intervals; predictions nobody has reviewed are counted (`unreviewed`), not scored, and a
+    predictor whose predictions come from random weights is marked (`random_weights`)."""
 
     @extend_schema(
         parameters=parameters(SCORE_PARAMETERS),

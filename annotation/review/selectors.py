@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from pipeline import evaluation as ev
 
 from ..models import (
+    Campaign,
     EvaluationSlice,
     GroundTruthSet,
     HumanPick,
@@ -19,6 +20,7 @@ from ..models import (
     Image,
     LabelClass,
     ModelPrediction,
+    PotentialLabel,
     ProblemFlag,
     ReviewItem,
     ReviewVote,
@@ -96,7 +98,7 @@ class Predictions:
     name: str
     labels: dict[int, int] = field(default_factory=dict)
     scores: dict[int, float] = field(default_factory=dict)
-    random_weights: bool = False
+    random_weights: bool = False  # some image's kept prediction is of random weights
 
 
 def model_names() -> list[str]:
@@ -116,14 +118,53 @@ def predictions_for(name: str, images: QuerySet[Image]) -> Predictions:
     rows = ModelPrediction.objects.filter(model_name=name, image__in=images).order_by(
         "-random_weights"  # real weights last, so they win
     )
+    random_images: set[int] = set()  # images whose kept prediction is of random weights
     for image, labels, probabilities, random_weights in rows.values_list(
         "image_id", "labels", "probabilities", "random_weights"
     ).iterator():
         if labels:
             result.labels[image] = pk_of[labels[0]]
             result.scores[image] = probabilities[0] if probabilities else None
-            result.random_weights = result.random_weights or random_weights
+            if random_weights:
+                random_images.add(image)
+            else:
+                random_images.discard(image)
+    result.random_weights = bool(random_images)
     return result
+
+
+RANDOM_WEIGHTS_NOTE = "From untrained (random) weights: not meaningful labels."
+
+
+@dataclass(frozen=True)
+class PotentialLabelsSource:
+    """What a campaign's stored potential labels were built from."""
+
+    top_k: int
+    random_weights: bool
+
+
+def potential_labels_source(campaign: Campaign) -> PotentialLabelsSource:
+    """The top-k and the kind of weights of the run that built the campaign's potential
+    labels (its StageRun params; every row of a build points at the same run). Without a
+    recorded run: the campaign's own top_k, and random weights when the dataset's stored
+    predictions are all of random weights."""
+    params = (
+        PotentialLabel.objects.filter(campaign=campaign, run__isnull=False)
+        .order_by()
+        .values_list("run__params", flat=True)[:1]
+    )
+    for found in params:
+        run = found.get("run") or {}
+        return PotentialLabelsSource(
+            int(found.get("top_k", campaign.top_k)), bool(run.get("random_weights", False))
+        )
+    stored = ModelPrediction.objects.filter(image__dataset_id=campaign.dataset_id)
+    random_only = (
+        stored.filter(random_weights=True).exists()
+        and not stored.filter(random_weights=False).exists()
+    )
+    return PotentialLabelsSource(campaign.top_k, random_only)
 
 
 def predictor_names() -> list[str]:
@@ -188,9 +229,15 @@ class ScoreReport:
     random_weights: list[str] = field(default_factory=list)
 
     def rows(self) -> list[dict]:
-        """One plain row per predictor and slice (the dashboard's and API's table)."""
+        """One plain row per predictor and slice (the dashboard's and API's table), marked
+        when the predictor's predictions were made with random weights."""
         return [
-            {"predictor": name, "slice": slice_name, **s.as_dict()}
+            {
+                "predictor": name,
+                "slice": slice_name,
+                "random_weights": name in self.random_weights,
+                **s.as_dict(),
+            }
             for name in self.predictors
             for slice_name, s in self.scores[name].slices.items()
         ]
