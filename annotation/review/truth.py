@@ -168,15 +168,29 @@ def import_file(
 
 
 def crowd_truth(campaign: Campaign, name: str | None = None) -> ImportReport:
-    """The crowd pipeline's labels as ground truth. For an image with final labels: the label
-    of each object is correct, the other labels workers gave an object are unclear, and the
-    image's other potential labels (every ensemble top-k label) are wrong. For an "easy"
-    image (no CLASSIFY): the dataset label is correct, nothing else is judged."""
+    """The crowd pipeline's labels as ground truth. For an image with final labels from
+    CLASSIFY: the label of each object is correct, the other labels workers gave an object
+    are unclear (whatever their selection frequency), and the image's other potential labels
+    (every ensemble top-k label) are wrong. For an "easy" image (no CLASSIFY answers; the
+    aggregation stores it as one object named by its dataset label): the dataset label is
+    correct, nothing else is judged. A run replaces the set's previous rows."""
+    easy = dict(
+        ImageInclusion.objects.filter(
+            campaign=campaign, category=ImageInclusion.Category.EASY
+        ).values_list("image_id", "image__label_id")
+    )
     rows: dict[int, dict[int, str]] = {}
     object_labels = ImageObjectLabel.objects.filter(
         object__image_labels__campaign=campaign
-    ).values_list("object__image_labels__image_id", "label_id", "object__label_id")
-    for image, label, object_label in object_labels:
+    ).values_list(
+        "object__image_labels__image_id",
+        "label_id",
+        "object__label_id",
+        "object__image_labels__answers",
+    )
+    for image, label, object_label, answers in object_labels:
+        if not answers and image in easy:
+            continue  # no worker saw its other labels: judged below, the dataset label only
         statuses = rows.setdefault(image, {})
         if label == object_label:
             statuses[label] = CORRECT
@@ -186,10 +200,7 @@ def crowd_truth(campaign: Campaign, name: str | None = None) -> ImportReport:
         campaign=campaign, image_id__in=list(rows)
     ).values_list("image_id", "label_id"):
         rows[image].setdefault(label, WRONG)
-    easy = ImageInclusion.objects.filter(
-        campaign=campaign, category=ImageInclusion.Category.EASY
-    ).values_list("image_id", "image__label_id")
-    for image, label in easy:
+    for image, label in easy.items():
         rows.setdefault(image, {label: CORRECT})
     name = name or f"crowd-{campaign.pk}"
     with transaction.atomic():
