@@ -163,13 +163,21 @@ CELERY_TASK_ROUTES = {
 CACHE_URL = os.environ.get(
     "FINELABEL_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
 )
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # What every worker of a HIT sees of its task, rendered once (annotation/hits/content.py):
+    # per process, so that a page view makes no round trip for it; about 20 kB an entry.
+    "hits": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "hits",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
 if CACHE_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "finelabel",
-        }
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "finelabel",
     }
 # A finished stage run queues the redraw of its campaign's dashboard (dashboard/warm.py).
 FINELABEL_DASHBOARD_PREWARM = os.environ.get(

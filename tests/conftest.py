@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 
 from annotation.wordnet_data import DEBIAN_WORDNET, REQUIRED
@@ -10,6 +11,13 @@ from annotation.wordnet_data import DEBIAN_WORDNET, REQUIRED
 
 def wordnet_available() -> bool:
     return all((DEBIAN_WORDNET / name).exists() for name in REQUIRED)
+
+
+@pytest.fixture(autouse=True)
+def fresh_hit_content():
+    """Each test starts without HIT page content kept by an earlier one (a test may change a
+    task's labels between two page views)."""
+    caches["hits"].clear()
 
 
 @pytest.fixture

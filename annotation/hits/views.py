@@ -7,32 +7,21 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from ..images_access import FULL, THUMBNAIL, image_url, image_urls
-from ..models import Assignment, ClassifyTask, ContainsGrid, LabelClass, Worker
+from ..models import Assignment, Worker
 from ..services.answers import Stored, SubmissionError, Submitter, submit_classify, submit_contains
 from ..services.invites import next_invite
 from .access import PageAccess, page_access, page_token, read_page_token
+from .content import TaskContent, classify_content, contains_content
 from .framing import mturk_frameable
 
 CONTAINS = Assignment.Kind.CONTAINS
 CLASSIFY = Assignment.Kind.CLASSIFY
 MAX_BODY_BYTES = 64 * 1024
-
-
-def describe(label: LabelClass) -> dict[str, Any]:
-    """What a worker reads about a class: its words, gloss and Wikipedia page. Nothing else
-    (no wnid, no index)."""
-    return {
-        "name": label.name,
-        "synonyms": [s for s in label.synonyms if s != label.name],
-        "gloss": label.gloss,
-        "wikipedia_url": label.wikipedia_url,
-    }
 
 
 def page_config(kind: str, public_id: str, access: PageAccess) -> dict[str, Any]:
@@ -55,45 +44,20 @@ def page_config(kind: str, public_id: str, access: PageAccess) -> dict[str, Any]
 @require_GET
 @mturk_frameable
 def contains_page(request: HttpRequest, public_id: str) -> HttpResponse:
-    grid = get_object_or_404(ContainsGrid.objects.select_related("query"), public_id=public_id)
-    # Plain values, not 48 Image objects: this page is what the crowd loads most.
-    items = grid.items.order_by("position").values_list(
-        "position", "image__public_id", "image__thumbnail_key", "image__storage_key"
-    )
-    thumbs = image_urls(((i[1], i[2]) for i in items), THUMBNAIL)
-    fulls = image_urls(((i[1], i[3]) for i in items), FULL)
-    access = page_access(request, CONTAINS, public_id)
-    cells = [
-        # Text, not int: the template localizes every int it prints, 96 times per page.
-        {"position": str(item[0]), "number": str(n), "thumb": thumb, "full": full}
-        for n, (item, thumb, full) in enumerate(zip(items, thumbs, fulls, strict=True), start=1)
-    ]
-    context = {
-        "query": describe(grid.query),
-        "cells": cells,
-        "access": access,
-        "config": page_config(CONTAINS, public_id, access),
-    }
-    return render(request, "hits/contains.html", context)
+    return _page(request, CONTAINS, public_id, contains_content(public_id))
 
 
 @require_GET
 @mturk_frameable
 def classify_page(request: HttpRequest, public_id: str) -> HttpResponse:
-    task = get_object_or_404(ClassifyTask.objects.select_related("image"), public_id=public_id)
-    options = task.options.select_related("label").order_by("position")
-    access = page_access(request, CLASSIFY, public_id)
-    context = {
-        "image": {
-            "url": image_url(task.image),
-            "width": task.image.width,
-            "height": task.image.height,
-        },
-        "options": [{"position": o.position, **describe(o.label)} for o in options],
-        "access": access,
-        "config": page_config(CLASSIFY, public_id, access),
-    }
-    return render(request, "hits/classify.html", context)
+    return _page(request, CLASSIFY, public_id, classify_content(public_id))
+
+
+def _page(request: HttpRequest, kind: str, public_id: str, task: TaskContent) -> HttpResponse:
+    """The task's kept content (annotation.hits.content) around this worker's own part."""
+    access = page_access(request, kind, public_id)
+    context = {"task": task, "access": access, "config": page_config(kind, public_id, access)}
+    return render(request, f"hits/{kind}.html", context)
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:

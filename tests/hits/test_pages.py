@@ -3,6 +3,7 @@ and local crowd mode with signed invite links."""
 
 from __future__ import annotations
 
+import json
 import re
 from io import StringIO
 
@@ -15,7 +16,7 @@ from annotation.models import ContainsAnswer, Worker
 from annotation.services.invites import invite_link
 
 from .factories import make_campaign, make_classify_task, make_grid
-from .helpers import mturk_query, page_config, page_url, post_json
+from .helpers import CONFIG, mturk_query, page_config, page_url, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +200,33 @@ def test_invite_links_command_prints_the_open_tasks(client, grid, task):
     Worker.objects.filter(external_id="ann").update(blocked=True, blocked_reason="left")
     with pytest.raises(CommandError, match="blocked"):
         call_command("invite_links", "--campaign", str(grid.campaign.pk), "--worker", "ann")
+
+
+@pytest.mark.parametrize("kind", ["contains", "classify"])
+def test_a_tasks_content_is_rendered_once_and_each_worker_gets_its_own_token(
+    client, grid, task, kind, django_assert_num_queries
+):
+    public_id = grid.public_id if kind == "contains" else task.public_id
+    first = client.get(page_url(kind, public_id, **mturk_query("A1", "W1"))).content.decode()
+    with django_assert_num_queries(0):
+        second = client.get(page_url(kind, public_id, **mturk_query("A2", "W2"))).content.decode()
+    task_markup = re.compile(r"<main>.*?<div class=\"submit-row\">", re.S)
+    assert task_markup.search(first).group(0) == task_markup.search(second).group(0)
+    tokens = [json.loads(CONFIG.search(html).group(1))["token"] for html in (first, second)]
+    assert tokens[0] != tokens[1]
+    status, body = post_json(
+        client,
+        page_config(client, page_url(kind, public_id))["submit_url"],
+        {
+            "token": tokens[1],
+            **({"positions": [0]} if kind == "contains" else {"labels": [0], "main": 0}),
+        },
+    )
+    assert status == 201
+    assert Worker.objects.get().external_id == "W2"
+
+
+def test_an_unknown_task_is_not_found_and_not_kept(client, grid):
+    missing = page_url("contains", "no-such-grid", **mturk_query())
+    assert client.get(missing).status_code == 404
+    assert client.get(missing).status_code == 404
