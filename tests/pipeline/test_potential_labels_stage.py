@@ -5,7 +5,9 @@ into each image's potential labels (union of every model's top-5 plus the datase
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -270,3 +272,72 @@ def test_demo_runs_the_stage_with_random_weights(catalogue, media_root, settings
     labelled = ImageLabels.objects.filter(campaign=campaign)
     follow_up_or_easy = included.filter(category__in=["easy", "follow_up"]).count()
     assert follow_up_or_easy and labelled.count() >= follow_up_or_easy * 0.9
+    # ...and ends by saying what the final labels are and where to see them.
+    check_where_to_look(out.getvalue(), campaign, labelled, images, tmp_path)
+
+
+def check_where_to_look(printed: str, campaign, labelled, images: int, tmp_path) -> None:
+    """The demo's last lines: a summary of the final labels with the real campaign id, then the
+    dashboard, admin, API export and export_labels lines, each of which works."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import F
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    lines = printed.rstrip().splitlines()
+    assert "Admin login: admin / " in printed
+    multi = labelled.filter(num_objects__gt=1).count()
+    relabelled = labelled.exclude(main_label=F("image__label")).count()
+    summary = next(line for line in lines if line.startswith("Final labels of campaign"))
+    assert summary == (
+        f"Final labels of campaign 'demo' (id {campaign.pk}): {labelled.count()} of {images} "
+        f"images labelled, {multi} with more than one object, {relabelled} whose main label "
+        "differs from the dataset label."
+    )
+    tail = lines[lines.index(summary) + 1 :]
+    assert tail[0].startswith("See them (log in as admin first")
+    where = dict(line.strip().split(": ", 1) for line in tail[1:])
+    where = {what: link.strip() for what, link in where.items()}
+    base, pk = "http://127.0.0.1:8000", campaign.pk
+    export = f"{base}/api/campaigns/{pk}/export/"
+    assert where == {
+        "Dashboard": f"{base}/dashboard/{pk}/",
+        "Admin, final labels": f"{base}/admin/annotation/imagelabels/?campaign__id__exact={pk}",
+        "API export, JSON": f"{export}?format=json",
+        "API export, CSV": f"{export}?format=csv",
+        "API export, JSONL": f"{export}?format=jsonl",
+        "API export, ImageNetMultiLabel": f"{export}?format=imagenet-multilabel",
+        "Export to a file": (
+            f"python manage.py export_labels --campaign {pk} --format jsonl "
+            "--output demo-labels.jsonl"
+        ),
+    }
+    # The links answer: the dashboard and the admin for the demo's admin, logged in...
+    admin = get_user_model().objects.get(username="admin")
+    staff = Client()
+    staff.force_login(admin)
+    path = where["Dashboard"].removeprefix(base)
+    assert staff.get(path).status_code == 200
+    page = staff.get(where["Admin, final labels"].removeprefix(base))
+    assert page.status_code == 200 and f"{labelled.count()} image labels" in page.text
+    response = staff.get(where["API export, JSON"].removeprefix(base))
+    assert response.status_code == 200
+    exported = json.loads(b"".join(response.streaming_content))
+    assert exported["campaign"]["id"] == pk and len(exported["images"]) == images
+    # ...the exports with a token, one record per image (the ImageNetMultiLabel shape: one
+    # line per labelled image)...
+    token = Token.objects.get_or_create(user=admin)[0].key
+    anonymous = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    rows = {}
+    for what in ("CSV", "JSONL", "ImageNetMultiLabel"):
+        response = anonymous.get(where[f"API export, {what}"].removeprefix(base))
+        assert response.status_code == 200
+        rows[what] = b"".join(response.streaming_content).decode().strip().splitlines()
+    assert len(list(csv.reader(rows["CSV"]))) == images + 1 and len(rows["JSONL"]) == images
+    assert len(rows["ImageNetMultiLabel"]) == labelled.count()
+    # ...and the command line writes the same JSONL.
+    command_line = where["Export to a file"].split()
+    assert command_line[:3] == ["python", "manage.py", "export_labels"]
+    target = tmp_path / command_line[-1]
+    call_command(*command_line[2:-1], str(target), verbosity=0)
+    assert target.read_text().strip().splitlines() == rows["JSONL"]
