@@ -12,10 +12,11 @@ the same grid or task under another assignment is refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -37,6 +38,8 @@ PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"
 MAX_ID_LENGTH = 128
 # A day: anything longer is not a time on task but a broken clock or a forged value.
 MAX_DURATION_MS = 24 * 3600 * 1000
+UNKNOWN_GRID = "Unknown grid."
+UNKNOWN_TASK = "Unknown task."
 
 
 class SubmissionError(Exception):
@@ -66,21 +69,51 @@ class Stored:
     created: bool
 
 
-def _task_rows(
-    rows: Iterable[tuple[int, int, int, int]], task_model: type, public_id: str, unknown: str
+# A task's members are fixed while it can be answered (a task with assignments is never
+# rebuilt; a rebuilt one has a new public id), and the submit path is the busiest write there
+# is: they are read once per process and kept, like the pages' content (annotation.hits.content).
+MEMBERS_TTL = 300  # seconds
+
+
+MemberRows = Iterable[tuple[int, int, int, int]]
+
+
+def _task_members(
+    rows_of: Callable[[str], MemberRows], task_model: type, public_id: str, unknown: str
 ) -> tuple[dict[int, int], int, int]:
-    """position -> member id from a task's (position, member, task id, campaign id) rows, with
-    the task's and campaign's ids: the task's members and ids in one query (the submit path is
-    the busiest write there is); the task alone when it has no members."""
-    rows = list(rows)
-    if rows:
-        _, _, task_id, campaign_id = rows[0]
-    else:
-        task = task_model.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
-        if not task:
-            raise SubmissionError(unknown, "unknown_task")
-        task_id, campaign_id = task[0]
-    return {position: member for position, member, _, _ in rows}, task_id, campaign_id
+    """position -> member id for a task, with the task's and campaign's ids. `rows_of(public_id)`
+    gives (position, member, task id, campaign id) rows: members and ids in one query; the
+    task alone is read when it has no members. Kept in the "hits" cache."""
+    key = _members_key(task_model, public_id)
+    kept = caches["hits"].get(key)
+    if kept is None:
+        rows = list(rows_of(public_id))
+        if rows:
+            _, _, task_id, campaign_id = rows[0]
+        else:
+            task = task_model.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
+            if not task:
+                raise SubmissionError(unknown, "unknown_task")
+            task_id, campaign_id = task[0]
+        kept = ({position: member for position, member, _, _ in rows}, task_id, campaign_id)
+        caches["hits"].set(key, kept, MEMBERS_TTL)
+    return kept
+
+
+def _members_key(task_model: type, public_id: str) -> str:
+    return f"members:{task_model.__name__}:{public_id}"
+
+
+def _grid_rows(public_id: str) -> MemberRows:
+    return GridItem.objects.filter(grid__public_id=public_id).values_list(
+        "position", "pk", "grid_id", "grid__campaign_id"
+    )
+
+
+def _option_rows(public_id: str) -> MemberRows:
+    return ClassifyOption.objects.filter(task__public_id=public_id).values_list(
+        "position", "label_id", "task_id", "task__campaign_id"
+    )
 
 
 def submit_contains(
@@ -89,10 +122,7 @@ def submit_contains(
     """Store one worker's selection for a grid: `positions` are the selected grid positions."""
     _check_submitter(submitter)
     public_id = _text(grid_public_id, "grid")
-    rows = GridItem.objects.filter(grid__public_id=public_id).values_list(
-        "position", "pk", "grid_id", "grid__campaign_id"
-    )
-    valid, grid_id, campaign_id = _task_rows(rows, ContainsGrid, public_id, "Unknown grid.")
+    valid, grid_id, campaign_id = _task_members(_grid_rows, ContainsGrid, public_id, UNKNOWN_GRID)
     chosen = _positions(positions, "positions")
     if outside := sorted(set(chosen) - valid.keys()):
         raise SubmissionError(
@@ -111,7 +141,9 @@ def submit_contains(
         )
         return answer
 
-    return _store(_Target(Assignment.Kind.CONTAINS, grid_id, campaign_id), submitter, create)
+    return _store(
+        _Target(Assignment.Kind.CONTAINS, grid_id, campaign_id, public_id), submitter, create
+    )
 
 
 def submit_classify(
@@ -122,10 +154,9 @@ def submit_classify(
     positions at which the task's options were shown."""
     _check_submitter(submitter)
     public_id = _text(task_public_id, "task")
-    rows = ClassifyOption.objects.filter(task__public_id=public_id).values_list(
-        "position", "label_id", "task_id", "task__campaign_id"
+    options, task_id, campaign_id = _task_members(
+        _option_rows, ClassifyTask, public_id, UNKNOWN_TASK
     )
-    options, task_id, campaign_id = _task_rows(rows, ClassifyTask, public_id, "Unknown task.")
     chosen = _positions(positions, "labels")
     if not chosen:
         raise SubmissionError("Select at least one label present in the image.", "no_label")
@@ -151,7 +182,9 @@ def submit_classify(
         )
         return answer
 
-    return _store(_Target(Assignment.Kind.CLASSIFY, task_id, campaign_id), submitter, create)
+    return _store(
+        _Target(Assignment.Kind.CLASSIFY, task_id, campaign_id, public_id), submitter, create
+    )
 
 
 @dataclass(frozen=True)
@@ -161,10 +194,26 @@ class _Target:
     kind: str
     task_id: int
     campaign_id: int
+    public_id: str
 
     @property
     def task_field(self) -> str:  # on Assignment
         return "grid" if self.kind == Assignment.Kind.CONTAINS else "classify_task"
+
+    @property
+    def task_model(self) -> type:
+        return ContainsGrid if self.kind == Assignment.Kind.CONTAINS else ClassifyTask
+
+    @property
+    def unknown(self) -> str:
+        return UNKNOWN_GRID if self.kind == Assignment.Kind.CONTAINS else UNKNOWN_TASK
+
+    @property
+    def members_key(self) -> str:
+        return _members_key(self.task_model, self.public_id)
+
+    def exists(self) -> bool:
+        return self.task_model.objects.filter(pk=self.task_id).exists()
 
 
 def _store(target: _Target, submitter: Submitter, create) -> Stored:
@@ -195,6 +244,9 @@ def _store(target: _Target, submitter: Submitter, create) -> Stored:
     try:
         return _store_checked(target, submitter, create)
     except IntegrityError as exc:
+        if not target.exists():  # rebuilt since its kept members were read
+            caches["hits"].delete(target.members_key)
+            raise SubmissionError(target.unknown, "unknown_task") from exc
         # Two assignments of one worker racing on the same task: the unique constraint on
         # (task, worker) lets one through and lands the other here, with nothing stored.
         raise SubmissionError(

@@ -171,6 +171,31 @@ def test_a_token_for_another_grid_or_an_unknown_grid_is_refused(client, grid):
     assert nothing_stored()
 
 
+def test_a_grids_members_are_kept_between_submits(client, grid, django_assert_max_num_queries):
+    first = open_grid(client, grid, assignment="A1", worker="W1")
+    status, _ = post_json(client, first["submit_url"], {"token": first["token"], "positions": [2]})
+    assert status == 201
+    second = open_grid(client, grid, assignment="A2", worker="W2")
+    with django_assert_max_num_queries(10) as queries:  # a new worker, the answer's writes
+        status, _ = post_json(
+            client, second["submit_url"], {"token": second["token"], "positions": [3]}
+        )
+    assert status == 201
+    assert not any("griditem" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)  # foreign keys are checked at commit
+def test_a_grid_replaced_after_its_members_were_kept_is_unknown_and_nothing_is_stored(client, grid):
+    config = open_grid(client, grid, assignment="A1", worker="W1")
+    body = {"token": config["token"], "positions": [99]}
+    status, result = post_json(client, config["submit_url"], body)
+    assert status == 400 and result["code"] == "out_of_range"  # the members are kept now
+    grid.delete()  # a grid nobody answered may be rebuilt, with new public ids
+    status, result = post_json(client, config["submit_url"], body | {"positions": [1]})
+    assert status == 400 and result["error"] == "Unknown grid."
+    assert nothing_stored()
+
+
 def test_an_assignment_cannot_move_to_another_worker_or_task(client, grid):
     config = open_grid(client, grid, assignment="A1", worker="W1")
     post_json(client, config["submit_url"], {"token": config["token"], "positions": [1]})
