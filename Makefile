@@ -39,7 +39,7 @@ setup: venv system
 	$(PY) manage.py load_imagenet_classes
 
 demo: setup
-	$(PY) manage.py demo
+	$(PY) manage.py demo --host http://$(HOST)
 	@echo "Serving finelabel on http://$(HOST)/ (admin: http://$(HOST)/admin/); Ctrl-C to stop."
 	$(PY) manage.py runserver $(HOST) --noreload
 
