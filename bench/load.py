@@ -16,7 +16,8 @@ acknowledged answers that are not stored, `doubled` counts extra rows for one as
 one (worker, task), and `mismatched` answers stored with other positions than those sent.
 
 Modes:
-- default: gunicorn on PostgreSQL, 200 workers;
+- default: gunicorn on PostgreSQL with Redis as the shared cache (the docker-compose stack),
+  200 workers; the cache starts empty;
 - `--kill-worker`: the same, and one gunicorn worker is killed (SIGKILL) mid-load; requests
   it held fail and are retried; nothing acknowledged may be lost;
 - `--embedded`: the demo's setup (no DATABASE_URL: SQLite under a temporary var dir, served
@@ -65,6 +66,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 PG_URL = "postgres://postgres:postgres@127.0.0.1:5432/finelabel_bench_load"
+CACHE_URL = "redis://127.0.0.1:6379/13"
 CONFIG = re.compile(rb'<script id="hit-config" type="application/json">(.*?)</script>', re.S)
 CAMPAIGN = "load-bench"
 TURK_SUBMIT_TO = "https://workersandbox.mturk.com"
@@ -678,6 +680,11 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=350)
     parser.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER)
     parser.add_argument("--database-url", default=PG_URL)
+    parser.add_argument(
+        "--cache-url",
+        default=CACHE_URL,
+        help="the shared cache of the web processes, as in docker-compose.yml ('' for none)",
+    )
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--kill-worker", action="store_true")
@@ -695,6 +702,11 @@ def main() -> None:
         else:
             ensure_pg_database(args.database_url)
             env |= {"DATABASE_URL": args.database_url, "DATABASE_CONN_MAX_AGE": "600"}
+            env |= {"FINELABEL_CACHE_URL": args.cache_url}
+            if args.cache_url:
+                import redis
+
+                redis.Redis.from_url(args.cache_url).flushdb()  # every run starts cold
         env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(40)
         os.environ.update(env)
         started = time.monotonic()

@@ -5,12 +5,12 @@ A HIT page is what the crowd loads most: each task by nine workers, their previe
 reloads. Reading the task and rendering it (for a grid, 48 cells with 96 signed URLs) was
 most of a page's cost; the worker's own part (mode, token, MTurk parameters) stays per
 request. What is kept holds no worker's ids and no token, only what every worker of the task
-sees. Its signed image URLs are at most CONTENT_TTL older than the page, far inside their
-lifetime (FINELABEL_IMAGE_URL_MAX_AGE). A task does not change while it can be answered
-(grids and CLASSIFY tasks with assignments are never rebuilt; a rebuilt one has a new public
-id), so a kept entry is never wrong, only a few minutes older.
-
-The cache is the per-process "hits" cache (settings.CACHES): a lookup costs no round trip.
+sees. It is kept at two levels (annotation.caching): in each web process, and in the shared
+cache when there is one, so that a task is rendered once for all the web processes. Its
+signed image URLs are then at most ten minutes older than the page, far inside their lifetime
+(FINELABEL_IMAGE_URL_MAX_AGE). A task does not change while it can be answered (grids and
+CLASSIFY tasks with assignments are never rebuilt; a rebuilt one has a new public id), so a
+kept entry is never wrong, only a few minutes older.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import caches
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from ..caching import kept_or_made
 from ..images_access import FULL, THUMBNAIL, image_url, image_urls
 from ..models import ClassifyTask, ContainsGrid, LabelClass
 
-CONTENT_TTL = 300  # seconds
+LABEL_FIELDS = ("name", "synonyms", "gloss", "wikipedia_url")  # what describe() reads
 
 
 @dataclass(frozen=True)
@@ -57,19 +57,16 @@ def classify_content(public_id: str) -> TaskContent:
 
 
 def _cached(kind: str, public_id: str, render) -> TaskContent:
-    cache = caches["hits"]
-    key = f"{kind}:{public_id}"
-    kept = cache.get(key)
-    if kept is None:
-        kept = render(public_id)
-        cache.set(key, kept, CONTENT_TTL)
-    title, html = kept
+    title, html = kept_or_made(f"hit-content:{kind}:{public_id}", lambda: render(public_id))
     # Our own template's output, kept as a plain string by the cache.
     return TaskContent(title, mark_safe(html))  # noqa: S308
 
 
 def _render_contains(public_id: str) -> tuple[str, str]:
-    grid = get_object_or_404(ContainsGrid.objects.select_related("query"), public_id=public_id)
+    grids = ContainsGrid.objects.select_related("query").only(
+        *(f"query__{name}" for name in LABEL_FIELDS)
+    )
+    grid = get_object_or_404(grids, public_id=public_id)
     # Plain values, not 48 Image objects.
     items = grid.items.order_by("position").values_list(
         "position", "image__public_id", "image__thumbnail_key", "image__storage_key"
@@ -88,7 +85,11 @@ def _render_contains(public_id: str) -> tuple[str, str]:
 
 def _render_classify(public_id: str) -> tuple[str, str]:
     task = get_object_or_404(ClassifyTask.objects.select_related("image"), public_id=public_id)
-    options = task.options.select_related("label").order_by("position")
+    options = (
+        task.options.select_related("label")
+        .only("position", *(f"label__{name}" for name in LABEL_FIELDS))
+        .order_by("position")
+    )
     context = {
         "image": {
             "url": image_url(task.image),

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..caching import forget, kept_or_made
 from ..models import (
     Assignment,
     ClassifyAnswer,
@@ -71,8 +71,7 @@ class Stored:
 
 # A task's members are fixed while it can be answered (a task with assignments is never
 # rebuilt; a rebuilt one has a new public id), and the submit path is the busiest write there
-# is: they are read once per process and kept, like the pages' content (annotation.hits.content).
-MEMBERS_TTL = 300  # seconds
+# is: they are read once and kept (annotation.caching), like the pages' task content.
 
 
 MemberRows = Iterable[tuple[int, int, int, int]]
@@ -83,10 +82,9 @@ def _task_members(
 ) -> tuple[dict[int, int], int, int]:
     """position -> member id for a task, with the task's and campaign's ids. `rows_of(public_id)`
     gives (position, member, task id, campaign id) rows: members and ids in one query; the
-    task alone is read when it has no members. Kept in the "hits" cache."""
-    key = _members_key(task_model, public_id)
-    kept = caches["hits"].get(key)
-    if kept is None:
+    task alone is read when it has no members."""
+
+    def read() -> tuple[dict[int, int], int, int]:
         rows = list(rows_of(public_id))
         if rows:
             _, _, task_id, campaign_id = rows[0]
@@ -95,9 +93,9 @@ def _task_members(
             if not task:
                 raise SubmissionError(unknown, "unknown_task")
             task_id, campaign_id = task[0]
-        kept = ({position: member for position, member, _, _ in rows}, task_id, campaign_id)
-        caches["hits"].set(key, kept, MEMBERS_TTL)
-    return kept
+        return {position: member for position, member, _, _ in rows}, task_id, campaign_id
+
+    return kept_or_made(_members_key(task_model, public_id), read)
 
 
 def _members_key(task_model: type, public_id: str) -> str:
@@ -245,7 +243,7 @@ def _store(target: _Target, submitter: Submitter, create) -> Stored:
         return _store_checked(target, submitter, create)
     except IntegrityError as exc:
         if not target.exists():  # rebuilt since its kept members were read
-            caches["hits"].delete(target.members_key)
+            forget(target.members_key)
             raise SubmissionError(target.unknown, "unknown_task") from exc
         # Two assignments of one worker racing on the same task: the unique constraint on
         # (task, worker) lets one through and lands the other here, with nothing stored.

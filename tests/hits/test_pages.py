@@ -9,11 +9,15 @@ from io import StringIO
 
 import pytest
 from django.core import signing
+from django.core.cache import caches
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from annotation.models import ContainsAnswer, Worker
 from annotation.services.invites import invite_link
+from tests.celery_worker import REDIS_URL
 
 from .factories import make_campaign, make_classify_task, make_grid
 from .helpers import CONFIG, mturk_query, page_config, page_url, post_json
@@ -230,3 +234,43 @@ def test_an_unknown_task_is_not_found_and_not_kept(client, grid):
     missing = page_url("contains", "no-such-grid", **mturk_query())
     assert client.get(missing).status_code == 404
     assert client.get(missing).status_code == 404
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """Redis as the web processes' shared cache, as in the docker-compose stack."""
+    if not REDIS_URL:
+        pytest.skip("FINELABEL_TEST_REDIS_URL not set (make test sets it)")
+    settings.CACHE_URL = REDIS_URL
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+    }
+    # Not cleared: the same Redis carries the Celery tests; the keys name random public ids.
+    return caches["default"]
+
+
+def test_a_task_rendered_in_one_web_process_serves_the_others(
+    client, grid, shared_cache, django_assert_num_queries
+):
+    url = page_url("contains", grid.public_id, **mturk_query("A1", "W1"))
+    first = client.get(url).content.decode()
+    caches["hits"].clear()  # another process: nothing kept locally
+    with django_assert_num_queries(0):
+        second = client.get(page_url("contains", grid.public_id, **mturk_query("A2", "W2")))
+    assert grid.query.gloss in second.content.decode() and grid.query.gloss in first
+    config = page_config(client, page_url("contains", grid.public_id, **mturk_query("A3", "W3")))
+    status, _ = post_json(
+        client, config["submit_url"], {"token": config["token"], "positions": [4]}
+    )
+    assert status == 201  # the grid's members are kept at both levels now
+    caches["hits"].clear()
+    config = page_config(client, page_url("contains", grid.public_id, **mturk_query("A4", "W4")))
+    with CaptureQueriesContext(connection) as queries:
+        body = {"token": config["token"], "positions": [5]}
+        status, _ = post_json(client, config["submit_url"], body)
+    assert status == 201
+    assert not any("griditem" in q["sql"] for q in queries.captured_queries)
