@@ -18,6 +18,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from annotation import models as m
+from pipeline.stages.statistics import ANSWER_TABLES, CLASSIFY_ANSWER_TABLES, WRITTEN, analyze
 
 BATCH = 5000
 
@@ -178,6 +179,10 @@ def build_sample_campaign(
         campaign, images, labels, follow, multi, second, confusable, partner, workers, rng, runs
     )
     _predictions(images, labels, multi, second, class_ids, n_models, rng, index_of)
+    # Analyzed as the stages that write these rows would have (pipeline.stages.statistics).
+    analyze(
+        {m.Image, *ANSWER_TABLES, *CLASSIFY_ANSWER_TABLES}.union(*WRITTEN.values()),
+    )
     return campaign
 
 

@@ -24,6 +24,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from pipeline.stages.statistics import analyze
+
 from ..models import Dataset, Image, LabelClass
 from .processing import Failed, LocalStore, Naming, Processed, process_batch
 from .sources import ImportItem
@@ -223,4 +225,5 @@ def import_items(
             writer.add(result, label_of[result.locator])
         progress(1)
     writer.flush()
+    analyze([Image])  # a large import reads as such to the next query planned on it
     return report

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 
 from annotation.models import (
@@ -109,7 +109,6 @@ def run_qc(campaign: Campaign) -> QcResult:
                     chunk.exclude(qc_status=status, qc_reason=text).update(
                         qc_status=status, qc_reason=text
                     )
-        _analyze()
         report_progress(run, len(answers))
         run.message = _message(report, len(answers))
     by_status: dict[str, int] = defaultdict(int)
@@ -118,15 +117,6 @@ def run_qc(campaign: Campaign) -> QcResult:
     return QcResult(
         run.pk, len(answers), report.counts, len(report.dropped_workers), dict(by_status)
     )
-
-
-def _analyze() -> None:
-    """Refresh PostgreSQL's statistics of the answers table: every qc_status just changed, and
-    the later stages filter on it (stale statistics there give nested-loop plans that take
-    minutes at paper scale)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(ContainsAnswer._meta.db_table)}")
 
 
 def _message(report: core.QualityReport, total: int) -> str:

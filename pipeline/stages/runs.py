@@ -11,6 +11,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from annotation.models import Campaign, StageRun
+from pipeline.stages.statistics import analyze_stage_output
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,6 +56,7 @@ def report_progress(run: StageRun, done: int, total: int | None = None) -> None:
 
 
 def finish_run(run: StageRun, message: str = "") -> None:
+    analyze_stage_output(run.stage)  # before anyone reads it as done
     run.status = StageRun.Status.DONE
     run.message = message
     run.finished_at = timezone.now()

@@ -33,6 +33,7 @@ from annotation.models import (
     Worker,
 )
 from pipeline.simulate_classify import CrowdModel, SimTask, simulate
+from pipeline.stages.statistics import CLASSIFY_ANSWER_TABLES, analyze
 
 Progress = Callable[[int, int], object]
 WORKER_PREFIX = "classify-"
@@ -139,6 +140,7 @@ def simulate_classify_answers(
         answers = simulate(tasks, campaign.classify_assignments, model, seed)
         workers = _workers(model.workers())
         _store(campaign, answers, workers, progress)
+    analyze(CLASSIFY_ANSWER_TABLES)
     return SimulationSummary(
         tasks=len(tasks),
         answers=len(answers),

@@ -41,6 +41,7 @@ from annotation.models import (
 from pipeline import simulate as model
 from pipeline.stages.bulk import insert_rows
 from pipeline.stages.errors import MissingInput
+from pipeline.stages.statistics import ANSWER_TABLES, analyze
 
 Progress = Callable[[int, int], None]
 CHUNK = 2000  # grids per transaction
@@ -162,6 +163,7 @@ def simulate_contains(
         result.selections += s
         if progress:
             progress(min(start + CHUNK, len(order)), len(order))
+    analyze(ANSWER_TABLES)
     return result
 
 
