@@ -6,7 +6,9 @@ over generated pictures with thumbnails), starts the application under gunicorn 
 simulated workers, each a thread with its own keep-alive HTTP connection. A worker opens a
 task's page with MTurk's URL parameters (assignmentId, hitId, workerId, turkSubmitTo), reads
 the page's `hit-config` JSON (token, submit URL), thinks for a while and POSTs its answer,
-exactly as the page's script does. As real browsers do, some answers are sent twice:
+exactly as the page's script does. The answers come from the crowd simulator's answer models
+(pipeline.simulate, a tenth of the crowd spammers; pipeline.simulate_classify): each picture
+holds its dataset label. As real browsers do, some answers are sent twice:
 a few after the client gave up on the response (the request is sent, the connection dropped
 unread, and the same assignment submitted again), a few again after their acknowledgement.
 Failed requests (connection errors, 5xx) are retried with the same assignment.
@@ -63,10 +65,15 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from pipeline.simulate import SPAMMER_KINDS, answer_grid, make_crowd, think_time_ms  # noqa: E402
+from pipeline.simulate_classify import CrowdModel, SimTask, answer  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 PG_URL = "postgres://postgres:postgres@127.0.0.1:5432/finelabel_bench_load"
 CACHE_URL = "redis://127.0.0.1:6379/13"
+# Honest CLASSIFY workers who never slip: the server refuses a main label not selected.
+CLASSIFY_MODEL = CrowdModel(slip=0.0)
 CONFIG = re.compile(rb'<script id="hit-config" type="application/json">(.*?)</script>', re.S)
 CAMPAIGN = "load-bench"
 TURK_SUBMIT_TO = "https://workersandbox.mturk.com"
@@ -102,7 +109,38 @@ def ensure_pg_database(url: str) -> None:
 class Task:
     kind: str  # contains | classify
     public_id: str
-    size: int  # grid positions, or CLASSIFY options
+    query: int | None  # a grid's query class (None for CLASSIFY)
+    labels: tuple[int, ...]  # dataset label of the picture at each position / each option
+    true_label: int | None = None  # a CLASSIFY task's picture: its dataset label
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+def read_tasks(campaign, grids: int, tasks: int) -> list[Task]:
+    """The bench campaign's tasks with what the simulated workers need to answer them as the
+    crowd simulator does: each picture holds its dataset label."""
+    from collections import defaultdict
+
+    from annotation.models import ClassifyOption, GridItem
+
+    items = defaultdict(list)
+    rows = GridItem.objects.filter(grid__campaign=campaign).order_by("grid_id", "position")
+    for grid, query, label in rows.values_list(
+        "grid__public_id", "grid__query_id", "image__label_id"
+    ):
+        items[(grid, query)].append(label)
+    options = defaultdict(list)
+    rows = ClassifyOption.objects.filter(task__campaign=campaign).order_by("task_id", "position")
+    for task, label, true in rows.values_list(
+        "task__public_id", "label_id", "task__image__label_id"
+    ):
+        options[(task, true)].append(label)
+    return [Task("contains", g, q, tuple(ls)) for (g, q), ls in list(items.items())[:grids]] + [
+        Task("classify", t, None, tuple(ls), true)
+        for (t, true), ls in list(options.items())[:tasks]
+    ]
 
 
 def build_campaign(grids: int, tasks: int) -> list[Task]:
@@ -129,13 +167,7 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
 
     campaign = Campaign.objects.filter(name=CAMPAIGN).first()
     if campaign is not None:
-        found = [
-            Task("contains", g, 48)
-            for g in campaign.grids.values_list("public_id", flat=True)[:grids]
-        ] + [
-            Task("classify", t, 5)
-            for t in campaign.classify_tasks.values_list("public_id", flat=True)[:tasks]
-        ]
+        found = read_tasks(campaign, grids, tasks)
         if len(found) == grids + tasks and all(
             default_storage.exists(k)
             for k in Image.objects.filter(dataset=campaign.dataset).values_list(
@@ -210,9 +242,7 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
             ClassifyOption(task=task, label=x, position=p) for p, x in enumerate(candidates)
         ]
     ClassifyOption.objects.bulk_create(options, batch_size=2000)
-    return [Task("contains", g.public_id, 48) for g in made] + [
-        Task("classify", t.public_id, 5) for t in made_tasks
-    ]
+    return read_tasks(campaign, grids, tasks)
 
 
 def prepare_database(args: argparse.Namespace) -> list[Task]:
@@ -362,9 +392,26 @@ class Stats:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def answer_contains(worker, task: Task, rng: random.Random) -> list[int]:
+    """The selected positions, from the crowd simulator's answer model (pipeline.simulate):
+    each picture holds its dataset label; controls are those of the query class."""
+    truth = {p: frozenset([label]) for p, label in enumerate(task.labels)}
+    controls = {p for p, label in enumerate(task.labels) if label == task.query}
+    return answer_grid(worker, task.query, range(task.size), truth, rng, controls)
+
+
+def answer_classify(task: Task, rng: random.Random) -> tuple[list[int], int]:
+    """(option positions present, main position), from the simulator's CLASSIFY model."""
+    sim = SimTask(task.public_id, task.labels, ((task.true_label,),))
+    selected, main = answer(sim, "honest-00", CLASSIFY_MODEL, rng)
+    if not selected:  # missed every object: a worker would tick the label in front of them
+        selected, main = (task.true_label,), task.true_label
+    return sorted(task.labels.index(label) for label in selected), task.labels.index(main)
+
+
 def simulate(
     n: int, run: str, tasks: list[Task], port: int, stop: threading.Event, stats: Stats,
-    args: argparse.Namespace,
+    args: argparse.Namespace, crowd: list,
 ) -> None:  # fmt: skip
     rng = random.Random(f"{run}-{n}")
     conn = Connection(port, args.timeout)
@@ -385,16 +432,13 @@ def simulate(
         if config is None:
             break
         stop.wait(rng.uniform(0.5, 1.5) * args.think_ms / 1000)
-        chosen = sorted(
-            rng.sample(range(task.size), rng.randint(1 if task.kind == "classify" else 0, 3))
-        )
-        body: dict = {"token": config["token"], "duration_ms": rng.randint(2000, 60000)}
-        main = None
+        body: dict = {"token": config["token"]}
         if task.kind == "contains":
-            body["positions"] = chosen
+            chosen, main = answer_contains(crowd[n], task, rng), None
+            body |= {"positions": chosen, "duration_ms": think_time_ms(crowd[n], task.size, rng)}
         else:
-            main = rng.choice(chosen)
-            body |= {"labels": chosen, "main": main}
+            chosen, main = answer_classify(task, rng)
+            body |= {"labels": chosen, "main": main, "duration_ms": rng.randint(2000, 60000)}
         raw = json.dumps(body).encode()
         if rng.random() < args.drop_rate:
             with contextlib.suppress(OSError):
@@ -577,8 +621,12 @@ def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -
     killed = respawned = 0
     try:
         baseline = health_baseline(port, args.workers, 2.0) if args.baseline else float("nan")
+        # The simulator's crowd (pipeline.simulate), a tenth of it spammers of every kind.
+        crowd = make_crowd(
+            args.workers, 0.1, random.Random(run), spammer_kinds=SPAMMER_KINDS, prefix=run
+        )
         threads = [
-            threading.Thread(target=simulate, args=(n, run, tasks, port, stop, stats, args))
+            threading.Thread(target=simulate, args=(n, run, tasks, port, stop, stats, args, crowd))
             for n in range(args.workers)
         ]
         start = time.monotonic()
