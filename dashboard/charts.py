@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import matplotlib
 
@@ -467,7 +467,21 @@ def build_charts(
                 True,
             )
         )
+    if potential is not None and potential.random_weights:
+        charts[0] = _marked_random(charts[0])
     return {c.name: c for c in charts}
+
+
+def _marked_random(chart: Chart) -> Chart:
+    """The chart, its picture and its numbers marked as coming from untrained weights, so a
+    downloaded PNG, SVG or CSV says so too, not only the page's caption."""
+
+    def draw(fig: Figure) -> None:
+        chart.draw(fig)
+        fig.text(0.5, 0.99, RANDOM_WEIGHTS_NOTE, ha="center", va="top", color="#b3261e")
+
+    table = chart.table.assign(weights="random (untrained)")
+    return replace(chart, table=table, draw=draw)
 
 
 def _render_figure(chart: Chart, fmt: str) -> bytes:

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from annotation.models import Campaign
+from annotation.review.selectors import potential_labels_source
 
 from . import charts as ch
 from . import selectors
@@ -76,7 +77,7 @@ def chart(request: HttpRequest, campaign_id: int, name: str, fmt: str) -> HttpRe
     """One chart as PNG or SVG, or its numbers as CSV, as a download."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     an = campaign_analyses(campaign)
-    found = ch.build_charts(an).get(name)
+    found = ch.build_charts(an, potential_labels_source(campaign)).get(name)
     if found is None:
         raise Http404(f"No chart named {name!r}.")
     response = HttpResponse(ch.render(campaign, an, found, fmt), content_type=ch.CONTENT_TYPES[fmt])

@@ -174,3 +174,18 @@ def test_dashboard_potential_labels_caption(catalogue, client, random_weights, t
     assert f"Union of the models' top-{top_k} predictions and the dataset label." in caption
     assert "top-5" not in caption
     assert (RANDOM_WEIGHTS_NOTE in caption) is random_weights
+
+
+@pytest.mark.parametrize("random_weights", [True, False])
+def test_downloaded_potential_labels_chart_marks_random_weights(catalogue, client, random_weights):
+    campaign = potential_labels(random_weights, 5)
+    client.force_login(staff("ann"))
+
+    def download(fmt: str) -> str:
+        url = reverse("dashboard-chart", args=[campaign.pk, "potential-labels", fmt])
+        response = client.get(url)
+        assert response.status_code == 200
+        return b"".join(response).decode() if fmt != "png" else ""
+
+    assert (RANDOM_WEIGHTS_NOTE in html.unescape(download("svg"))) is random_weights
+    assert ("random (untrained)" in download("csv")) is random_weights
