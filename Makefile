@@ -12,8 +12,9 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test setup venv venv-dev system services lint format clean bench
 
+# Debian's own python3 lacks venv until python3-venv is installed.
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); scripts/system_packages.sh --venv && $(PYTHON) -m venv $(VENV); }
 	$(VENV)/bin/pip install -q --upgrade pip
 
 $(VENV)/.runtime: $(VENV)/bin/python requirements.txt

@@ -5,6 +5,7 @@
 set -euo pipefail
 want=(wordnet-base wordnet-sense-index)
 [ "${1:-}" = "--test" ] && want+=(chromium chromium-driver docker-compose)
+[ "${1:-}" = "--venv" ] && want=(python3-venv)  # Python's venv module on Debian's python3
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

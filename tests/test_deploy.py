@@ -37,8 +37,9 @@ def test_compose_stack_has_every_service_with_health_checks():
     stack = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = stack["services"]
     assert set(services) >= {"web", "worker", "gpu-worker", "beat", "db", "redis"}
-    for name in ("web", "db", "redis"):
+    for name in services:
         assert "healthcheck" in services[name], name
+    assert "inspect ping" in services["worker"]["healthcheck"]["test"][-1]
     assert "gunicorn" in " ".join(services["web"]["command"])
     assert "--queues=gpu" in services["gpu-worker"]["command"]
     devices = services["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
