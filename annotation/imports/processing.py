@@ -163,10 +163,9 @@ def process(
         with Image.open(io.BytesIO(data)) as image:
             fmt = image.format
             width, height = image.size
-            # JPEG can decode straight at a reduced scale (as Pillow's thumbnail() does); all
-            # the data is still decoded, so truncated or corrupt files fail here.
-            image.draft("RGB", (thumbnail_size, thumbnail_size))
-            image.load()
+            # The thumbnail decodes the picture (a JPEG at a reduced scale where it is large:
+            # thumbnail() asks for a draft) and all of its data, so a truncated or corrupt file
+            # fails here. Loading it apart first cost a tenth more per image.
             thumbnail = make_thumbnail(image, thumbnail_size)
     except UnidentifiedImageError:
         return Failed(locator, "not an image in a format Pillow can read")
