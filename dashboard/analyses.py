@@ -100,8 +100,7 @@ def compute(campaign: Campaign, version: str) -> CampaignAnalyses:
             for a, b, n in analysis.confusing_pairs(data.object_label_groups(campaign))
         ],
     )
-    for model in data.model_names(campaign):
-        predictions = data.model_predictions(campaign, model)
+    for model, predictions in data.model_predictions(campaign).items():
         result.models.append(analysis.score_model(model, truths, predictions, sf))
         result.confusion_models[model] = analysis.confusion_matrix(
             ((dataset[i], p[0]) for i, p in predictions.items() if i in dataset and p),

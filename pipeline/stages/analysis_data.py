@@ -5,9 +5,11 @@ pipeline.analysis. Labels leave here as class indices."""
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 
-from django.db.models import Count, F, Max
+from django.db.models import Count, F, Max, TextField
+from django.db.models.functions import Cast
 
 from annotation.models import (
     Campaign,
@@ -107,28 +109,24 @@ def selection_frequencies(campaign: Campaign) -> dict[tuple[int, int], float]:
     return {(i, lab): f for i, lab, f in rows.values_list("image_id", "label__index", "frequency")}
 
 
-def model_names(campaign: Campaign) -> list[str]:
-    """Models with predictions on the campaign's images (random-weight runs marked)."""
+def model_label(name: str, random_weights: bool) -> str:
+    """How a model is named in the analyses: predictions of random weights are marked."""
+    return f"{name} (random weights)" if random_weights else name
+
+
+def model_predictions(campaign: Campaign) -> dict[str, dict[int, list[int]]]:
+    """model (named by `model_label`) -> image -> its top-k class indices, for every model with
+    predictions on the campaign's images, in name order and one query. The labels are read as
+    text and parsed here: Django's per-row JSON conversion cost more than the query."""
     rows = (
         ModelPrediction.objects.filter(image__dataset_id=campaign.dataset_id)
-        .values_list("model_name", "random_weights")
-        .distinct()
+        .annotate(labels_text=Cast("labels", TextField()))
+        .values_list("model_name", "random_weights", "image_id", "labels_text")
     )
-    return sorted(f"{name} (random weights)" if rnd else name for name, rnd in rows)
-
-
-def _split_model(name: str) -> tuple[str, bool]:
-    suffix = " (random weights)"
-    return (name[: -len(suffix)], True) if name.endswith(suffix) else (name, False)
-
-
-def model_predictions(campaign: Campaign, model: str) -> dict[int, list[int]]:
-    """image -> top-k class indices of one model (as named by `model_names`)."""
-    name, rnd = _split_model(model)
-    rows = ModelPrediction.objects.filter(
-        image__dataset_id=campaign.dataset_id, model_name=name, random_weights=rnd
-    ).values_list("image_id", "labels")
-    return dict(rows)
+    out: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    for name, rnd, image, labels in rows.iterator(chunk_size=10_000):
+        out[model_label(name, rnd)][image] = json.loads(labels)
+    return {model: out[model] for model in sorted(out)}
 
 
 def object_label_groups(campaign: Campaign) -> list[tuple[int, list[int]]]:
