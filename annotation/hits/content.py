@@ -15,6 +15,7 @@ kept entry is never wrong, only a few minutes older.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ def classify_content(public_id: str) -> TaskContent:
     return _cached("classify", public_id, _render_classify)
 
 
-def _cached(kind: str, public_id: str, render) -> TaskContent:
+def _cached(kind: str, public_id: str, render: Callable[[str], tuple[str, str]]) -> TaskContent:
     title, html = kept_or_made(f"hit-content:{kind}:{public_id}", lambda: render(public_id))
     # Our own template's output, kept as a plain string by the cache.
     return TaskContent(title, mark_safe(html))  # noqa: S308
