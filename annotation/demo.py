@@ -218,3 +218,24 @@ def demo_truth(campaign) -> dict[int, frozenset[int]]:
     ):
         truth[image] = frozenset([label, *(ids[w] for w in second_objects(source) if w in ids)])
     return truth
+
+
+def add_drawn_objects(campaign) -> int:
+    """Add each picture's drawn further objects to the campaign's potential labels; returns
+    how many were added. The demo's models have random weights and cannot see the drawings,
+    so without this no second object would ever be put to the crowd, and CLASSIFY would have
+    nothing to do; a trained ensemble proposes such objects in its top-5. They are stored as
+    proposed by no model of the ensemble (model_count 0)."""
+    from annotation.models import PotentialLabel
+
+    have = set(
+        PotentialLabel.objects.filter(campaign=campaign).values_list("image_id", "label_id")
+    )
+    rows = [
+        PotentialLabel(campaign=campaign, image_id=image, label_id=label)
+        for image, labels in sorted(demo_truth(campaign).items())
+        for label in sorted(labels)
+        if (image, label) not in have
+    ]
+    PotentialLabel.objects.bulk_create(rows)
+    return len(rows)

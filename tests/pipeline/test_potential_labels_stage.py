@@ -264,7 +264,8 @@ def test_demo_runs_the_stage_with_random_weights(catalogue, media_root, settings
     assert dataset_labels.count() == images
     assert "Potential labels per image" in out.getvalue()
     # ...and carries the campaign through the crowd stages to final labels.
-    from annotation.models import ContainsAnswer, ImageInclusion, ImageLabels
+    from annotation.demo import second_objects
+    from annotation.models import ClassifyAnswer, ContainsAnswer, ImageInclusion, ImageLabels
 
     assert ContainsAnswer.objects.filter(grid__campaign=campaign).exists()
     included = ImageInclusion.objects.filter(campaign=campaign)
@@ -272,6 +273,15 @@ def test_demo_runs_the_stage_with_random_weights(catalogue, media_root, settings
     labelled = ImageLabels.objects.filter(campaign=campaign)
     follow_up_or_easy = included.filter(category__in=["easy", "follow_up"]).count()
     assert follow_up_or_easy and labelled.count() >= follow_up_or_easy * 0.9
+    # The drawn second objects (which random weights cannot see) reach the crowd, so the
+    # two-object pictures go through CLASSIFY and come out with two objects.
+    drawn = PotentialLabel.objects.filter(campaign=campaign, model_count=0, is_dataset_label=False)
+    assert drawn.count() == sum(
+        len(second_objects(i.source)) for i in campaign.dataset.images.all()
+    )
+    assert drawn.count() == 10
+    assert ClassifyAnswer.objects.filter(task__campaign=campaign).exists()
+    assert labelled.filter(num_objects=2, image__source__contains="_with_").count() >= 5
     # ...and ends by saying what the final labels are and where to see them.
     check_where_to_look(out.getvalue(), campaign, labelled, images, tmp_path)
 

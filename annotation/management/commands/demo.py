@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from annotation import exports
-from annotation.demo import demo_truth, write_demo_images
+from annotation.demo import add_drawn_objects, demo_truth, write_demo_images
 from annotation.models import Campaign, Dataset, ImageLabels, LabelClass
 
 DATASET = "demo"
@@ -152,6 +152,11 @@ class Command(BaseCommand):
             "--no-celery",
             stdout=self.stdout,
             verbosity=verbosity,
+        )
+        added = add_drawn_objects(campaign)
+        self.stdout.write(
+            f"Added {added} drawn second objects as potential labels: the random-weight models "
+            "cannot see them, a trained ensemble would propose them."
         )
 
     def crowd_stages(self, campaign: Campaign) -> None:
