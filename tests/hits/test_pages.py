@@ -214,6 +214,8 @@ def test_a_tasks_content_is_rendered_once_and_each_worker_gets_its_own_token(
     first = client.get(page_url(kind, public_id, **mturk_query("A1", "W1"))).content.decode()
     with django_assert_num_queries(0):
         second = client.get(page_url(kind, public_id, **mturk_query("A2", "W2"))).content.decode()
+    for markup in ("{#", "#}", "{%", "{{"):  # no template syntax shows on the page
+        assert markup not in first
     task_markup = re.compile(r"<main>.*?<div class=\"submit-row\">", re.S)
     assert task_markup.search(first).group(0) == task_markup.search(second).group(0)
     tokens = [json.loads(CONFIG.search(html).group(1))["token"] for html in (first, second)]
