@@ -16,6 +16,8 @@ Failed requests (connection errors, 5xx) are retried with the same assignment.
 Afterwards every acknowledged answer (2xx) is looked up in the database: `lost` counts
 acknowledged answers that are not stored, `doubled` counts extra rows for one assignment or
 one (worker, task), and `mismatched` answers stored with other positions than those sent.
+The bench exits with status 1 when any answer was lost, doubled, mismatched or refused (with
+`--embedded`, also when any request failed).
 
 Modes:
 - default: gunicorn on PostgreSQL with Redis as the shared cache (the docker-compose stack),
@@ -776,6 +778,10 @@ def main() -> None:
     result["answers_vs_health"] = result["answers_per_s"] / result["health_rps"]
     keys = first + [k for k in result if k not in first]
     print(" ".join(_figure(k, result[k]) for k in keys))
+    # The figures above either way; the exit status says whether every answer was kept right.
+    broken = ("lost", "doubled", "mismatched", "refused", "wrong_repeat")
+    if any(result.get(k) for k in broken) or (args.embedded and result.get("failed_requests")):
+        sys.exit(1)
 
 
 def _figure(key: str, value: float) -> str:
