@@ -358,6 +358,20 @@ def test_block_workers_that_failed_qc_with_the_exclusion_qualification(campaign,
     assert review.workers_failing_qc(campaign) == []
 
 
+def test_block_one_worker_by_id(campaign, stub):
+    """`mturk block --worker` blocks that worker alone, with its reason; without an exclusion
+    qualification set up, CreateWorkerBlock is the only call."""
+    hit = make_hit(campaign)
+    answer(hit, "A1", "W1", qc=QcStatus.KEPT)
+    answer(hit, "A2", "W2", qc=QcStatus.KEPT)
+    stub.add_response("create_worker_block", {}, {"WorkerId": "W2", "Reason": "Spam answers."})
+    out = run("block", "--worker", "W2", "--reason", "Spam answers.")
+    assert "Blocked 1 workers." in out
+    assert list(Worker.objects.filter(blocked=True).values_list("external_id", flat=True)) == ["W2"]
+    worker = Worker.objects.get(external_id="W2")
+    assert worker.blocked_reason == "Spam answers."
+
+
 def test_screening_qualification_created_and_granted(campaign, stub, mturk):
     for label, qual_id in [("screening passed", "SCREENQUAL"), ("excluded", "EXCLUDEQUAL")]:
         stub.add_response(
