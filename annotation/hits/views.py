@@ -1,5 +1,5 @@
-"""The HIT pages and their submit endpoints. Thin: reading goes through the selectors below,
-writing through annotation.services.answers."""
+"""The HIT pages and their submit endpoints. Thin: a task's content comes from
+annotation.hits.content, answers are written by annotation.services.answers."""
 
 from __future__ import annotations
 
