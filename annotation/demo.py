@@ -228,9 +228,7 @@ def add_drawn_objects(campaign) -> int:
     proposed by no model of the ensemble (model_count 0)."""
     from annotation.models import PotentialLabel
 
-    have = set(
-        PotentialLabel.objects.filter(campaign=campaign).values_list("image_id", "label_id")
-    )
+    have = set(PotentialLabel.objects.filter(campaign=campaign).values_list("image_id", "label_id"))
     rows = [
         PotentialLabel(campaign=campaign, image_id=image, label_id=label)
         for image, labels in sorted(demo_truth(campaign).items())

@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from annotation.review.selectors import (  # noqa: E402
+from pipeline.stages.potential_labels import (  # noqa: E402
     RANDOM_WEIGHTS_NOTE,
     PotentialLabelsSource,
     potential_labels_source,

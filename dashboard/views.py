@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from annotation.models import Campaign
-from annotation.review.selectors import potential_labels_source
+from pipeline.stages.potential_labels import potential_labels_source
 
 from . import charts as ch
 from . import selectors

@@ -421,6 +421,40 @@ def finish(
 # --- selectors --------------------------------------------------------------------------
 
 
+RANDOM_WEIGHTS_NOTE = "From untrained (random) weights: not meaningful labels."
+
+
+@dataclass(frozen=True)
+class PotentialLabelsSource:
+    """What a campaign's stored potential labels were built from."""
+
+    top_k: int
+    random_weights: bool
+
+
+def potential_labels_source(campaign: Campaign) -> PotentialLabelsSource:
+    """The top-k and the kind of weights of the run that built the campaign's potential
+    labels (its StageRun params; every row of a build points at the same run). Without a
+    recorded run: the campaign's own top_k, and random weights when the dataset's stored
+    predictions are all of random weights."""
+    params = (
+        PotentialLabel.objects.filter(campaign=campaign, run__isnull=False)
+        .order_by()
+        .values_list("run__params", flat=True)[:1]
+    )
+    for found in params:
+        run = found.get("run") or {}
+        return PotentialLabelsSource(
+            int(found.get("top_k", campaign.top_k)), bool(run.get("random_weights", False))
+        )
+    stored = ModelPrediction.objects.filter(image__dataset_id=campaign.dataset_id)
+    random_only = (
+        stored.filter(random_weights=True).exists()
+        and not stored.filter(random_weights=False).exists()
+    )
+    return PotentialLabelsSource(campaign.top_k, random_only)
+
+
 def potential_label_histogram(campaign: Campaign) -> Histogram:
     """How many images have each number of potential labels in ``campaign``."""
     per_image = (

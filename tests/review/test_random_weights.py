@@ -21,9 +21,15 @@ from annotation.models import (
     TruthLabel,
 )
 from annotation.review import selectors
-from annotation.review.selectors import RANDOM_WEIGHTS_NOTE
 from models_zoo.registry import ensemble_models
-from pipeline.stages.potential_labels import ChunkResult, RunOptions, finish, run_params
+from pipeline.stages.potential_labels import (
+    RANDOM_WEIGHTS_NOTE,
+    ChunkResult,
+    RunOptions,
+    finish,
+    potential_labels_source,
+    run_params,
+)
 from pipeline.stages.runs import stage_run
 from tests.annotation.labels_data import by_index, make_image
 
@@ -138,14 +144,14 @@ def potential_labels(random_weights: bool, top_k: int) -> Campaign:
 @pytest.mark.parametrize("random_weights,top_k", [(True, 3), (False, 7)])
 def test_potential_labels_source(catalogue, random_weights, top_k):
     campaign = potential_labels(random_weights, top_k)
-    source = selectors.potential_labels_source(campaign)
+    source = potential_labels_source(campaign)
     assert (source.top_k, source.random_weights) == (top_k, random_weights)
 
 
 def test_potential_labels_source_without_a_run(catalogue):
     campaign = potential_labels(True, 3)
     campaign.potential_labels.update(run=None)
-    source = selectors.potential_labels_source(campaign)
+    source = potential_labels_source(campaign)
     assert (source.top_k, source.random_weights) == (4, True)  # the campaign's, the data's
 
 
