@@ -69,37 +69,7 @@ class Stored:
     created: bool
 
 
-# A task's members are fixed while it can be answered (a task with assignments is never
-# rebuilt; a rebuilt one has a new public id), and the submit path is the busiest write there
-# is: they are read once and kept (annotation.caching), like the pages' task content.
-
-
 MemberRows = Iterable[tuple[int, int, int, int]]
-
-
-def _task_members(
-    rows_of: Callable[[str], MemberRows], task_model: type, public_id: str, unknown: str
-) -> tuple[dict[int, int], int, int]:
-    """position -> member id for a task, with the task's and campaign's ids. `rows_of(public_id)`
-    gives (position, member, task id, campaign id) rows: members and ids in one query; the
-    task alone is read when it has no members."""
-
-    def read() -> tuple[dict[int, int], int, int]:
-        rows = list(rows_of(public_id))
-        if rows:
-            _, _, task_id, campaign_id = rows[0]
-        else:
-            task = task_model.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
-            if not task:
-                raise SubmissionError(unknown, "unknown_task")
-            task_id, campaign_id = task[0]
-        return {position: member for position, member, _, _ in rows}, task_id, campaign_id
-
-    return kept_or_made(_members_key(task_model, public_id), read)
-
-
-def _members_key(task_model: type, public_id: str) -> str:
-    return f"members:{task_model.__name__}:{public_id}"
 
 
 def _grid_rows(public_id: str) -> MemberRows:
@@ -114,13 +84,54 @@ def _option_rows(public_id: str) -> MemberRows:
     )
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the two kinds of task on the submit path."""
+
+    model: type
+    rows_of: Callable[[str], MemberRows]  # (position, member, task id, campaign id)
+    unknown: str
+
+
+_KINDS = {
+    Assignment.Kind.CONTAINS: _Kind(ContainsGrid, _grid_rows, UNKNOWN_GRID),
+    Assignment.Kind.CLASSIFY: _Kind(ClassifyTask, _option_rows, UNKNOWN_TASK),
+}
+
+
+def _members_key(kind: str, public_id: str) -> str:
+    return f"members:{kind}:{public_id}"
+
+
+# A task's members are fixed while it can be answered (a task with assignments is never
+# rebuilt; a rebuilt one has a new public id), and the submit path is the busiest write there
+# is: they are read once and kept (annotation.caching), like the pages' task content.
+def _task_members(kind: str, public_id: str) -> tuple[dict[int, int], int, int]:
+    """position -> member id for a task, with the task's and campaign's ids: members and ids in
+    one query; the task alone is read when it has no members."""
+    spec = _KINDS[kind]
+
+    def read() -> tuple[dict[int, int], int, int]:
+        rows = list(spec.rows_of(public_id))
+        if rows:
+            _, _, task_id, campaign_id = rows[0]
+        else:
+            task = spec.model.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
+            if not task:
+                raise SubmissionError(spec.unknown, "unknown_task")
+            task_id, campaign_id = task[0]
+        return {position: member for position, member, _, _ in rows}, task_id, campaign_id
+
+    return kept_or_made(_members_key(kind, public_id), read)
+
+
 def submit_contains(
     grid_public_id: str, submitter: Submitter, positions: Any, duration_ms: Any
 ) -> Stored:
     """Store one worker's selection for a grid: `positions` are the selected grid positions."""
     _check_submitter(submitter)
     public_id = _text(grid_public_id, "grid")
-    valid, grid_id, campaign_id = _task_members(_grid_rows, ContainsGrid, public_id, UNKNOWN_GRID)
+    valid, grid_id, campaign_id = _task_members(Assignment.Kind.CONTAINS, public_id)
     chosen = _positions(positions, "positions")
     if outside := sorted(set(chosen) - valid.keys()):
         raise SubmissionError(
@@ -152,9 +163,7 @@ def submit_classify(
     positions at which the task's options were shown."""
     _check_submitter(submitter)
     public_id = _text(task_public_id, "task")
-    options, task_id, campaign_id = _task_members(
-        _option_rows, ClassifyTask, public_id, UNKNOWN_TASK
-    )
+    options, task_id, campaign_id = _task_members(Assignment.Kind.CLASSIFY, public_id)
     chosen = _positions(positions, "labels")
     if not chosen:
         raise SubmissionError("Select at least one label present in the image.", "no_label")
@@ -198,20 +207,8 @@ class _Target:
     def task_field(self) -> str:  # on Assignment
         return "grid" if self.kind == Assignment.Kind.CONTAINS else "classify_task"
 
-    @property
-    def task_model(self) -> type:
-        return ContainsGrid if self.kind == Assignment.Kind.CONTAINS else ClassifyTask
-
-    @property
-    def unknown(self) -> str:
-        return UNKNOWN_GRID if self.kind == Assignment.Kind.CONTAINS else UNKNOWN_TASK
-
-    @property
-    def members_key(self) -> str:
-        return _members_key(self.task_model, self.public_id)
-
     def exists(self) -> bool:
-        return self.task_model.objects.filter(pk=self.task_id).exists()
+        return _KINDS[self.kind].model.objects.filter(pk=self.task_id).exists()
 
 
 def _store(target: _Target, submitter: Submitter, create) -> Stored:
@@ -243,8 +240,8 @@ def _store(target: _Target, submitter: Submitter, create) -> Stored:
         return _store_checked(target, submitter, create)
     except IntegrityError as exc:
         if not target.exists():  # rebuilt since its kept members were read
-            forget(target.members_key)
-            raise SubmissionError(target.unknown, "unknown_task") from exc
+            forget(_members_key(target.kind, target.public_id))
+            raise SubmissionError(_KINDS[target.kind].unknown, "unknown_task") from exc
         # Two assignments of one worker racing on the same task: the unique constraint on
         # (task, worker) lets one through and lands the other here, with nothing stored.
         raise SubmissionError(
