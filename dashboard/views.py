@@ -15,6 +15,7 @@ from . import charts as ch
 from . import selectors
 from .analyses import CACHE_SECONDS, cache_key, campaign_analyses
 from .costs import campaign_costs
+from .gc_pause import without_gc
 from .review import review_section
 
 MODEL_CHARTS = ("model-accuracy", "top5-corrections", "human-assessment", "mistake-sf")
@@ -27,6 +28,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @staff_member_required
+@without_gc
 def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("dataset"), pk=campaign_id)
     an = campaign_analyses(campaign)
@@ -73,6 +75,7 @@ def cached_lists(campaign: Campaign, version: str) -> dict:
 
 
 @staff_member_required
+@without_gc
 def chart(request: HttpRequest, campaign_id: int, name: str, fmt: str) -> HttpResponse:
     """One chart as PNG or SVG, or its numbers as CSV, as a download."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)

@@ -15,8 +15,10 @@ from annotation.models import Campaign, StageRun
 
 from . import charts as ch
 from .analyses import campaign_analyses
+from .gc_pause import without_gc
 
 
+@without_gc
 def warm_dashboard(campaign: Campaign) -> int:
     """Fill the cache with what the campaign's page shows; the number of charts drawn."""
     from .views import cached_lists
