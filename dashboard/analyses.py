@@ -14,6 +14,8 @@ from annotation.models import Campaign
 from pipeline import analysis
 from pipeline.stages import analysis_data as data
 
+from .concurrent_loads import load_all
+
 CACHE_SECONDS = 24 * 3600
 
 
@@ -68,22 +70,39 @@ def human_labels(
     return out
 
 
+def load_inputs(campaign: Campaign) -> dict:
+    """What the analyses read from the database, by name, longest first (see
+    concurrent_loads)."""
+    return load_all(
+        {
+            "predictions": lambda: data.model_predictions(campaign),
+            "sf": lambda: data.selection_frequencies(campaign),
+            "answer_sizes": lambda: data.classify_answer_sizes(campaign),
+            "truths": lambda: data.image_truths(campaign),
+            "potential": lambda: data.potential_label_counts(campaign),
+            "candidates": lambda: data.candidate_label_counts(campaign),
+            "groups": lambda: data.object_label_groups(campaign),
+            "dataset": lambda: dict(data.dataset_labels(campaign)),
+            "supers": data.superclass_names,
+            "super_of": data.superclass_of,
+            "names": data.class_names,
+        }
+    )
+
+
 def compute(campaign: Campaign, version: str) -> CampaignAnalyses:
-    truths = data.image_truths(campaign)
-    sf = data.selection_frequencies(campaign)
-    supers = data.superclass_names()
-    super_of = data.superclass_of()
-    names = data.class_names()
-    dataset = dict(data.dataset_labels(campaign))
+    inputs = load_inputs(campaign)
+    truths, sf, dataset = inputs["truths"], inputs["sf"], inputs["dataset"]
+    supers, super_of, names = inputs["supers"], inputs["super_of"], inputs["names"]
     agreement = analysis.number_agreement(
-        data.classify_answer_sizes(campaign), {t.image: t.num_objects for t in truths}
+        inputs["answer_sizes"], {t.image: t.num_objects for t in truths}
     )
     edges, counts = analysis.share_histogram(agreement.values())
     humans = human_labels(truths, sf)
     result = CampaignAnalyses(
         version=version,
-        potential_counts=analysis.count_distribution(data.potential_label_counts(campaign)),
-        candidate_counts=analysis.count_distribution(data.candidate_label_counts(campaign)),
+        potential_counts=analysis.count_distribution(inputs["potential"]),
+        candidate_counts=analysis.count_distribution(inputs["candidates"]),
         objects_counts=analysis.count_distribution(t.num_objects for t in truths),
         agreement_edges=edges,
         agreement_counts=counts,
@@ -97,10 +116,10 @@ def compute(campaign: Campaign, version: str) -> CampaignAnalyses:
         ),
         pairs=[
             (names.get(a, str(a)), names.get(b, str(b)), n)
-            for a, b, n in analysis.confusing_pairs(data.object_label_groups(campaign))
+            for a, b, n in analysis.confusing_pairs(inputs["groups"])
         ],
     )
-    for model, predictions in data.model_predictions(campaign).items():
+    for model, predictions in inputs["predictions"].items():
         result.models.append(analysis.score_model(model, truths, predictions, sf))
         result.confusion_models[model] = analysis.confusion_matrix(
             ((dataset[i], p[0]) for i, p in predictions.items() if i in dataset and p),

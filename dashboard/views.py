@@ -14,6 +14,7 @@ from pipeline.stages.potential_labels import potential_labels_source
 from . import charts as ch
 from . import selectors
 from .analyses import CACHE_SECONDS, cache_key, campaign_analyses
+from .concurrent_loads import Background
 from .costs import campaign_costs
 from .gc_pause import without_gc
 from .review import review_section
@@ -32,11 +33,13 @@ def index(request: HttpRequest) -> HttpResponse:
 def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("dataset"), pk=campaign_id)
     an = campaign_analyses(campaign)
+    # The galleries' queries run while the charts are drawn (see concurrent_loads).
+    galleries = Background(lambda: cached_lists(campaign, an.version))
     drawn, lazy = ch.page_charts(campaign, an)
     figures = {
         name: {"chart": chart, "svg": ch.inline_svg(svg)} for name, (chart, svg) in drawn.items()
     }
-    lists = cached_lists(campaign, an.version)
+    lists = galleries.result()
     context = {
         "campaign": campaign,
         "images": campaign.dataset.images.count(),

@@ -18,10 +18,9 @@ def collector_on():
 
 
 def test_paused_inside_and_back_after_even_on_error() -> None:
-    with pytest.raises(RuntimeError):
-        with gc_paused():
-            assert not gc.isenabled()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
     assert gc.isenabled()
 
 

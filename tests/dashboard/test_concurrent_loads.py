@@ -1,0 +1,88 @@
+"""The dashboard's selectors run at once on their own connections: the same results as one
+after another, errors raised, no connection left open, and no threads inside a transaction."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from annotation.models import Campaign, LabelClass
+from dashboard.analyses import compute
+from dashboard.concurrent_loads import Background, can_run_concurrently, load_all
+from dashboard.sample import build_sample_campaign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def open_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def classes():
+    if not LabelClass.objects.exists():
+        call_command("load_imagenet_classes", "--no-hierarchy", verbosity=0)
+
+
+def test_calls_run_on_other_connections_and_close_them(classes) -> None:
+    assert can_run_concurrently()
+    before = open_connections()
+    own = backend_pid()
+    calls = {f"q{i}": backend_pid for i in range(6)}
+    calls["count"] = LabelClass.objects.count
+    results = load_all(calls)
+    assert results["count"] == 1000
+    assert own not in {results[f"q{i}"] for i in range(6)}
+    assert list(results) == list(calls)
+    assert open_connections() == before
+
+
+def test_the_first_error_is_raised_and_connections_still_closed() -> None:
+    before = open_connections()
+
+    def broken() -> None:
+        raise ValueError("bad selector")
+
+    with pytest.raises(ValueError, match="bad selector"):
+        load_all({"ok": backend_pid, "broken": broken, "also": backend_pid})
+    assert open_connections() == before
+
+
+def test_inside_a_transaction_calls_run_in_order_on_the_callers_connection(classes) -> None:
+    with transaction.atomic():
+        Campaign.objects.filter(pk=-1).delete()
+        assert not can_run_concurrently()
+        own = backend_pid()
+        results = load_all({"a": backend_pid, "b": backend_pid})
+        assert results == {"a": own, "b": own}
+        assert Background(backend_pid).result() == own
+
+
+def test_background_call_runs_elsewhere_and_returns_its_result() -> None:
+    before = open_connections()
+    task = Background(backend_pid)
+    assert task.result() != backend_pid()
+    assert open_connections() == before
+
+
+def test_analyses_are_the_same_computed_at_once_or_in_order(classes, media_root) -> None:
+    campaign = build_sample_campaign(150, seed=5, n_models=3)
+    concurrent = compute(campaign, "v")
+    with transaction.atomic():
+        in_order = compute(campaign, "v")
+    assert concurrent.models and concurrent.pairs
+    assert pickle.dumps(concurrent) == pickle.dumps(in_order)
