@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ..caching import forget, kept_or_made
@@ -32,6 +32,7 @@ from ..models import (
     GridItem,
     Worker,
 )
+from . import first_answer
 
 # What MTurk puts in assignmentId while a worker only previews a HIT.
 PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"
@@ -40,6 +41,8 @@ MAX_ID_LENGTH = 128
 MAX_DURATION_MS = 24 * 3600 * 1000
 UNKNOWN_GRID = "Unknown grid."
 UNKNOWN_TASK = "Unknown task."
+ALREADY_ANSWERED = "This worker has already answered this task under another assignment."
+BLOCKED = "This worker may no longer submit answers."
 
 
 class SubmissionError(Exception):
@@ -91,12 +94,23 @@ class _Kind:
     model: type
     rows_of: Callable[[str], MemberRows]  # (position, member, task id, campaign id)
     unknown: str
+    answer: type[ContainsAnswer] | type[ClassifyAnswer]
+    answer_task: str  # the answer's field naming the task
+    assignment_task: str  # the assignment's field naming the task
+    member: type[ContainsSelection] | type[ClassifyAnswerLabel]
+    member_field: str  # the member row's field naming the grid item or label
 
 
 _KINDS = {
-    Assignment.Kind.CONTAINS: _Kind(ContainsGrid, _grid_rows, UNKNOWN_GRID),
-    Assignment.Kind.CLASSIFY: _Kind(ClassifyTask, _option_rows, UNKNOWN_TASK),
-}
+    Assignment.Kind.CONTAINS: _Kind(
+        ContainsGrid, _grid_rows, UNKNOWN_GRID,
+        ContainsAnswer, "grid", "grid", ContainsSelection, "item",
+    ),
+    Assignment.Kind.CLASSIFY: _Kind(
+        ClassifyTask, _option_rows, UNKNOWN_TASK,
+        ClassifyAnswer, "task", "classify_task", ClassifyAnswerLabel, "label",
+    ),
+}  # fmt: skip
 
 
 def _members_key(kind: str, public_id: str) -> str:
@@ -139,20 +153,12 @@ def submit_contains(
             f"{min(valid, default=0)} to {max(valid, default=0)}).",
             "out_of_range",
         )
-    duration = _duration(duration_ms)
-
-    def create(assignment: Assignment, worker: Worker) -> ContainsAnswer:
-        answer = ContainsAnswer.objects.create(
-            assignment=assignment, grid_id=grid_id, worker=worker, duration_ms=duration
-        )
-        ContainsSelection.objects.bulk_create(
-            ContainsSelection(answer=answer, item_id=valid[p]) for p in sorted(set(chosen))
-        )
-        return answer
-
-    return _store(
-        _Target(Assignment.Kind.CONTAINS, grid_id, campaign_id, public_id), submitter, create
+    answer = _Answer(
+        _Target(Assignment.Kind.CONTAINS, grid_id, campaign_id, public_id),
+        {"duration_ms": _duration(duration_ms)},
+        [valid[p] for p in sorted(set(chosen))],
     )
+    return _store(answer, submitter)
 
 
 def submit_classify(
@@ -174,24 +180,12 @@ def submit_classify(
         raise SubmissionError(
             "The main label must be one of the labels selected as present.", "main_not_selected"
         )
-    duration = _duration(duration_ms)
-
-    def create(assignment: Assignment, worker: Worker) -> ClassifyAnswer:
-        answer = ClassifyAnswer.objects.create(
-            assignment=assignment,
-            task_id=task_id,
-            worker=worker,
-            main_label_id=options[main],
-            duration_ms=duration,
-        )
-        ClassifyAnswerLabel.objects.bulk_create(
-            ClassifyAnswerLabel(answer=answer, label_id=options[p]) for p in sorted(set(chosen))
-        )
-        return answer
-
-    return _store(
-        _Target(Assignment.Kind.CLASSIFY, task_id, campaign_id, public_id), submitter, create
+    answer = _Answer(
+        _Target(Assignment.Kind.CLASSIFY, task_id, campaign_id, public_id),
+        {"main_label_id": options[main], "duration_ms": _duration(duration_ms)},
+        [options[p] for p in sorted(set(chosen))],
     )
+    return _store(answer, submitter)
 
 
 @dataclass(frozen=True)
@@ -204,58 +198,127 @@ class _Target:
     public_id: str
 
     @property
-    def task_field(self) -> str:  # on Assignment
-        return "grid" if self.kind == Assignment.Kind.CONTAINS else "classify_task"
+    def spec(self) -> _Kind:
+        return _KINDS[self.kind]
 
     def exists(self) -> bool:
-        return _KINDS[self.kind].model.objects.filter(pk=self.task_id).exists()
+        return self.spec.model.objects.filter(pk=self.task_id).exists()
 
 
-def _store(target: _Target, submitter: Submitter, create) -> Stored:
+@dataclass(frozen=True)
+class _Answer:
+    """A validated answer, ready to store: its own fields and its member rows' ids (grid items
+    selected, or labels present)."""
+
+    target: _Target
+    fields: dict[str, Any]  # duration_ms, and a CLASSIFY answer's main_label_id
+    members: list[int]
+
+    def create(self, assignment: Assignment, worker: Worker) -> ContainsAnswer | ClassifyAnswer:
+        """The answer and its member rows, through the ORM."""
+        spec = self.target.spec
+        answer = spec.answer.objects.create(
+            assignment=assignment,
+            worker=worker,
+            **{f"{spec.answer_task}_id": self.target.task_id},
+            **self.fields,
+        )
+        spec.member.objects.bulk_create(
+            spec.member(answer=answer, **{f"{spec.member_field}_id": m}) for m in self.members
+        )
+        return answer
+
+
+def _store(answer: _Answer, submitter: Submitter) -> Stored:
     """The shared write path: worker, assignment, repeat checks and the answer, atomically.
 
     Nearly every submit is a first answer to a new assignment, so that case goes first with the
     fewest round trips: insert the assignment and the answer and let the unique constraints
-    (assignment id; one answer per worker and task) catch everything else. A conflict rolls
-    that attempt back whole and the checked path below sorts it out: a repeat returns the
-    first answer, anything else is refused.
+    (assignment id; one answer per worker and task) catch everything else. On PostgreSQL that
+    is one statement (annotation.services.answers_sql); elsewhere, or when that statement
+    could not see the worker's row, the same inserts through the ORM in one transaction. A
+    conflict rolls that attempt back whole and the checked path below sorts it out: a repeat
+    returns the first answer, anything else is refused.
     """
+    target = answer.target
     try:
-        with transaction.atomic():
-            worker = _worker(submitter)
-            assignment = Assignment.objects.create(
-                external_id=submitter.assignment_id,
-                campaign_id=target.campaign_id,
-                kind=target.kind,
-                worker=worker,
-                hit_id=submitter.hit_id,
-                status=Assignment.Status.SUBMITTED,
-                submitted_at=timezone.now(),
-                **{f"{target.task_field}_id": target.task_id},
-            )
-            return Stored(create(assignment, worker), created=True)
+        stored = _first_in_one_statement(answer, submitter) if first_answer.supported() else None
+        if stored is None:
+            with transaction.atomic():
+                worker = _worker(submitter)
+                assignment = Assignment.objects.create(
+                    external_id=submitter.assignment_id,
+                    campaign_id=target.campaign_id,
+                    kind=target.kind,
+                    worker=worker,
+                    hit_id=submitter.hit_id,
+                    status=Assignment.Status.SUBMITTED,
+                    submitted_at=timezone.now(),
+                    **{f"{target.spec.assignment_task}_id": target.task_id},
+                )
+                stored = Stored(answer.create(assignment, worker), created=True)
+        return stored
     except IntegrityError:
         pass
     try:
-        return _store_checked(target, submitter, create)
+        return _store_checked(answer, submitter)
     except IntegrityError as exc:
         if not target.exists():  # rebuilt since its kept members were read
             forget(_members_key(target.kind, target.public_id))
-            raise SubmissionError(_KINDS[target.kind].unknown, "unknown_task") from exc
+            raise SubmissionError(target.spec.unknown, "unknown_task") from exc
         # Two assignments of one worker racing on the same task: the unique constraint on
         # (task, worker) lets one through and lands the other here, with nothing stored.
-        raise SubmissionError(
-            "This worker has already answered this task under another assignment.",
-            "already_answered",
-        ) from exc
+        raise SubmissionError(ALREADY_ANSWERED, "already_answered") from exc
 
 
-def _store_checked(target: _Target, submitter: Submitter, create) -> Stored:
+def _first_in_one_statement(answer: _Answer, submitter: Submitter) -> Stored | None:
+    """The PostgreSQL statement's first answer (annotation.services.first_answer), as the
+    ORM path would return it; None when that statement stored nothing (take the ORM path)."""
+    target, now = answer.target, timezone.now()
+    inserted = first_answer.insert_first_answer(
+        target.kind,
+        target.task_id,
+        target.campaign_id,
+        (submitter.source, submitter.worker_id),
+        (submitter.assignment_id, submitter.hit_id),
+        answer.fields,
+        answer.members,
+        now,
+    )
+    if inserted == first_answer.BLOCKED:
+        raise SubmissionError(BLOCKED, "blocked")
+    if inserted is None:
+        return None
+    spec = target.spec
+    assignment = Assignment(
+        pk=inserted.assignment_id,
+        external_id=submitter.assignment_id,
+        campaign_id=target.campaign_id,
+        kind=target.kind,
+        worker_id=inserted.worker_id,
+        hit_id=submitter.hit_id,
+        status=Assignment.Status.SUBMITTED,
+        accepted_at=now,
+        submitted_at=now,
+        **{f"{spec.assignment_task}_id": target.task_id},
+    )
+    stored = spec.answer(
+        pk=inserted.answer_id,
+        assignment=assignment,
+        worker_id=inserted.worker_id,
+        submitted_at=now,
+        **{f"{spec.answer_task}_id": target.task_id},
+        **answer.fields,
+    )
+    for row in (assignment, stored):  # as loaded from the database
+        row._state.adding, row._state.db = False, connection.alias
+    return Stored(stored, created=True)
+
+
+def _store_checked(answer: _Answer, submitter: Submitter) -> Stored:
     """The assignment may exist already: lock it, then check whose and which task it is and
     whether it (or this worker, for this task) has an answer."""
-    is_grid = target.kind == Assignment.Kind.CONTAINS
-    answer_model = ContainsAnswer if is_grid else ClassifyAnswer
-    answer_task_field = "grid_id" if is_grid else "task_id"
+    target, spec = answer.target, answer.target.spec
     with transaction.atomic():
         worker = _worker(submitter)
         assignment, _ = Assignment.objects.get_or_create(
@@ -263,7 +326,7 @@ def _store_checked(target: _Target, submitter: Submitter, create) -> Stored:
             defaults={
                 "campaign_id": target.campaign_id,
                 "kind": target.kind,
-                f"{target.task_field}_id": target.task_id,
+                f"{spec.assignment_task}_id": target.task_id,
                 "worker": worker,
                 "hit_id": submitter.hit_id,
             },
@@ -271,26 +334,23 @@ def _store_checked(target: _Target, submitter: Submitter, create) -> Stored:
         # Serialise concurrent submits of one assignment: the second waits, then sees the
         # first one's answer.
         assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
-        task_id = getattr(assignment, f"{target.task_field}_id")
+        task_id = getattr(assignment, f"{spec.assignment_task}_id")
         if task_id != target.task_id or assignment.kind != target.kind:
             raise SubmissionError("This assignment belongs to another task.", "wrong_task")
         if assignment.worker_id != worker.pk:
             raise SubmissionError("This assignment belongs to another worker.", "wrong_worker")
-        earlier = answer_model.objects.filter(assignment=assignment).first()
+        earlier = spec.answer.objects.filter(assignment=assignment).first()
         if earlier is not None:
             return Stored(earlier, created=False)
-        if answer_model.objects.filter(
-            worker=worker, **{answer_task_field: target.task_id}
+        if spec.answer.objects.filter(
+            worker=worker, **{f"{spec.answer_task}_id": target.task_id}
         ).exists():
-            raise SubmissionError(
-                "This worker has already answered this task under another assignment.",
-                "already_answered",
-            )
-        answer = create(assignment, worker)
+            raise SubmissionError(ALREADY_ANSWERED, "already_answered")
+        stored = answer.create(assignment, worker)
         assignment.status = Assignment.Status.SUBMITTED
         assignment.submitted_at = timezone.now()
         assignment.save(update_fields=["status", "submitted_at"])
-        return Stored(answer, created=True)
+        return Stored(stored, created=True)
 
 
 def _worker(submitter: Submitter) -> Worker:
@@ -301,7 +361,7 @@ def _worker(submitter: Submitter) -> Worker:
             source=submitter.source, external_id=submitter.worker_id
         )
     if worker.blocked:
-        raise SubmissionError("This worker may no longer submit answers.", "blocked")
+        raise SubmissionError(BLOCKED, "blocked")
     return worker
 
 
