@@ -264,8 +264,14 @@ class GroundTruthSetViewSet(_ReadOnly):
     ]
 
     def get_queryset(self) -> QuerySet:
-        return visible_truth_sets(self.request.user).annotate(
-            label_count=Count("labels"), image_count=Count("labels__image", distinct=True)
+        # Ordered here: Django drops Meta.ordering from aggregate queries, and pages of an
+        # unordered query may repeat or skip sets.
+        return (
+            visible_truth_sets(self.request.user)
+            .annotate(
+                label_count=Count("labels"), image_count=Count("labels__image", distinct=True)
+            )
+            .order_by("name")
         )
 
     @extend_schema(parameters=parameters(image_filters), responses=ImageTruthSerializer(many=True))
