@@ -88,7 +88,7 @@ def _render_classify(public_id: str) -> tuple[str, str]:
     task = get_object_or_404(ClassifyTask.objects.select_related("image"), public_id=public_id)
     options = (
         task.options.select_related("label")
-        .only("position", *(f"label__{name}" for name in LABEL_FIELDS))
+        .only("position", "task", *(f"label__{name}" for name in LABEL_FIELDS))
         .order_by("position")
     )
     context = {

@@ -232,6 +232,18 @@ def test_a_tasks_content_is_rendered_once_and_each_worker_gets_its_own_token(
     assert Worker.objects.get().external_id == "W2"
 
 
+@pytest.mark.parametrize("kind", ["contains", "classify"])
+def test_a_tasks_first_render_reads_it_in_two_queries(
+    client, grid, task, kind, django_assert_num_queries
+):
+    """The task with its query class or picture, then its cells or options with their labels;
+    no query per option (an option row deferring the task's id would cost one each)."""
+    public_id = grid.public_id if kind == "contains" else task.public_id
+    with django_assert_num_queries(2):
+        response = client.get(page_url(kind, public_id, **mturk_query("A1", "W1")))
+    assert response.status_code == 200
+
+
 def test_an_unknown_task_is_not_found_and_not_kept(client, grid):
     missing = page_url("contains", "no-such-grid", **mturk_query())
     assert client.get(missing).status_code == 404
