@@ -15,6 +15,8 @@ the same budget. The CPU line gives the same comparison in CPU time (parent and 
 which depends less on what else the machine is doing. plain_scaling is what the machine itself
 gives: the plain loop run in as many processes at once, against cores x one process (on a
 shared VM two cores may give well under twice one); no import can do better per core than that.
+With more than one worker, each round also imports with one (the parent alone, one core):
+ratio_vs_plain_1_worker is that import against the plain loop.
 
 The images and the media folder go to a temporary folder (TMPDIR), removed at the end; each
 round imports into its own dataset, so rounds add files and none is deleted before the last
@@ -24,6 +26,7 @@ file costs on that disk then. With TMPDIR=/dev/shm the figures leave the disk ou
 
 Uses DATABASE_URL (PostgreSQL via `make bench`). Last line:
 images_per_s=... ratio_vs_plain=... cpu_ratio_vs_plain=... plain_scaling=... file_create_ms=...
+ratio_vs_plain_1_worker=... (one line)
 """
 
 from __future__ import annotations
@@ -154,7 +157,7 @@ def main() -> None:
         paths = generate(root, args.images, classes)
         setup_django(media)
         drop_bench_datasets()
-        plain_runs, import_runs, parallel_runs, create_ms = [], [], [], []
+        plain_runs, import_runs, parallel_runs, create_ms, single_runs = [], [], [], [], []
         try:
             for round_no in range(args.repeats):
                 plain_runs.append(plain_loop(paths, size))
@@ -162,6 +165,7 @@ def main() -> None:
                 import_runs.append(real_import(root, round_no, args.workers))
                 if cores > 1:
                     parallel_runs.append(plain_in_parallel(paths, size, cores))
+                    single_runs.append(real_import(root, args.repeats + round_no, 1))
         finally:
             drop_bench_datasets()
     assert all(run[2] == args.images for run in import_runs), "not every image was imported"
@@ -184,6 +188,9 @@ def main() -> None:
             f"{scaling:.2f} of {cores} x one process; the import against that: "
             f"{ours / max(parallel_runs):.2f}"
         )
+    single = max((r[0] for r in single_runs), default=ours) / plain
+    if single_runs:
+        print(f"import_images with 1 worker (the parent alone): {single:.2f} of the plain loop")
     print(
         "creating a 12 kB file on the media folder's disk, CPU ms, each round:",
         " ".join(f"{ms:.3f}" for ms in create_ms),
@@ -191,7 +198,7 @@ def main() -> None:
     print(
         f"images_per_s={ours:.1f} ratio_vs_plain={ratio:.3f} cpu_ratio_vs_plain="
         f"{plain_cpu / ours_cpu:.3f} plain_scaling={scaling:.3f} "
-        f"file_create_ms={statistics.median(create_ms):.3f}"
+        f"file_create_ms={statistics.median(create_ms):.3f} ratio_vs_plain_1_worker={single:.3f}"
     )
 
 
