@@ -207,8 +207,7 @@ def score_model(
     if not rows:
         scores.accuracy = {s: {m: NAN_INTERVAL for m in ACCURACIES} for s in SUBSETS}
         return scores
-    columns = _score_columns(rows, selection_frequency)
-    top1, top5, multilabel, multi, main, sf = columns
+    top1, top5, multilabel, multi, main, sf = _score_columns(rows, selection_frequency)
     masks = {"all": np.ones_like(multi), "single": ~multi, "multi": multi}
     metrics = {"top1": top1, "top5": top5, "multilabel": multilabel}
     scores.accuracy = {
@@ -233,8 +232,8 @@ def _score_columns(
     selection_frequency: Mapping[tuple[ImageId, int], float],
 ) -> tuple[np.ndarray, ...]:
     """Per (truth, prediction) row: top-1 hit, top-5 hit, multi-label hit, multi-object image,
-    top-1 is the main label, and the top-1's selection frequency (NaN when unmeasured). One
-    pass over the rows: a pass per column cost most of a model's score on 10,000 images."""
+    top-1 is the main label, and the top-1's selection frequency (NaN when unmeasured), read
+    in one pass over the rows rather than one pass per column."""
     out = []
     nan = float("nan")
     get = selection_frequency.get
