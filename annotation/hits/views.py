@@ -3,15 +3,22 @@ annotation.hits.content, answers are written by annotation.services.answers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import secrets
 from typing import Any
 
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import conditional_escape, json_script
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from ..caching import KEPT_SECONDS
 from ..models import Assignment, Worker
 from ..services.answers import Stored, SubmissionError, Submitter, submit_classify, submit_contains
 from ..services.invites import next_invite
@@ -54,10 +61,41 @@ def classify_page(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _page(request: HttpRequest, kind: str, public_id: str, task: TaskContent) -> HttpResponse:
-    """The task's kept content (annotation.hits.content) around this worker's own part."""
+    """The task's kept content (annotation.hits.content) and this worker's config, in the
+    kept page frame of this kind and access."""
     access = page_access(request, kind, public_id)
-    context = {"task": task, "access": access, "config": page_config(kind, public_id, access)}
-    return render(request, f"hits/{kind}.html", context)
+    fill = {
+        TITLE_SLOT: conditional_escape(task.title),  # as the template's autoescape would
+        TASK_SLOT: task.html,
+        CONFIG_SLOT: json_script(page_config(kind, public_id, access), "hit-config"),
+    }
+    return HttpResponse("".join([fill.get(part, part) for part in _frame(kind, access)]))
+
+
+# The page template around the task is the same for every task of a kind and every worker
+# with the same access (mode, reason, whether they can submit), and rendering it was a third
+# of a page view's time: it is rendered once per process with slots for the task's title and
+# content and the worker's config, and kept. The slots hold a random per-process word, so no
+# task's text can be mistaken for one.
+_SLOT_WORD = secrets.token_hex(8)
+TITLE_SLOT, TASK_SLOT, CONFIG_SLOT = (f"slot{_SLOT_WORD}{n}" for n in ("title", "task", "config"))
+_SLOTS = re.compile(f"({TITLE_SLOT}|{TASK_SLOT}|{CONFIG_SLOT})")
+
+
+def _frame(kind: str, access: PageAccess) -> list[str]:
+    """The rendered page of this kind and access, split around its slots."""
+    reason = hashlib.sha256(access.reason.encode()).hexdigest()[:16]
+    key = f"hit-frame:{kind}:{access.mode}:{access.can_submit:d}:{reason}"
+    parts = caches["hits"].get(key)
+    if parts is None:
+        context = {
+            "task": TaskContent(TITLE_SLOT, mark_safe(TASK_SLOT)),  # noqa: S308 (a slot word)
+            "access": access,
+            "config_script": mark_safe(CONFIG_SLOT),  # noqa: S308
+        }
+        parts = _SLOTS.split(render_to_string(f"hits/{kind}.html", context))
+        caches["hits"].set(key, parts, KEPT_SECONDS)
+    return parts
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:

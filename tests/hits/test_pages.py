@@ -12,9 +12,14 @@ from django.core import signing
 from django.core.cache import caches
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import Client
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import json_script
 
+from annotation.hits import views as hit_views
+from annotation.hits.access import page_access
+from annotation.hits.content import TaskContent, classify_content, contains_content
 from annotation.models import ContainsAnswer, Worker
 from annotation.services.invites import invite_link
 from tests.celery_worker import REDIS_URL
@@ -288,3 +293,43 @@ def test_a_task_rendered_in_one_web_process_serves_the_others(
         status, _ = post_json(client, config["submit_url"], body)
     assert status == 201
     assert not any("griditem" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("kind", ["contains", "classify"])
+def test_the_kept_page_frame_gives_the_page_the_template_gives(client, grid, task, kind):
+    """Every access mode, twice each (the second from the kept frame): the page is the one
+    the template renders with the same task and config, and a title's markup is escaped."""
+    grid.query.name = 'fish & <b>"chips"</b>'
+    grid.query.save()
+    public_id = grid.public_id if kind == "contains" else task.public_id
+    link = invite_link(kind, public_id, "ann")
+    queries = [
+        mturk_query("A1", "W1"),
+        mturk_query("A2", "W2"),
+        {"assignmentId": "ASSIGNMENT_ID_NOT_AVAILABLE"},
+        {**mturk_query(), "turkSubmitTo": "https://evil.example"},
+        {"invite": link.split("invite=")[1]},
+        {"invite": "forged"},
+    ]
+    content = (contains_content if kind == "contains" else classify_content)(public_id)
+    for query in queries * 2:
+        html = client.get(page_url(kind, public_id, **query)).content.decode()
+        request = RequestFactory().get(page_url(kind, public_id, **query))
+        access = page_access(request, kind, public_id)
+        config = json.loads(CONFIG.search(html).group(1))
+        expected = render_to_string(
+            f"hits/{kind}.html",
+            {
+                "task": TaskContent(content.title, content.html),
+                "access": access,
+                "config_script": json_script(
+                    {**hit_views.page_config(kind, public_id, access), "token": config.get("token")}
+                    if "token" in config
+                    else hit_views.page_config(kind, public_id, access),
+                    "hit-config",
+                ),
+            },
+        )
+        assert html == expected
+    if kind == "contains":
+        assert "fish &amp; &lt;b&gt;&quot;chips&quot;&lt;/b&gt;</title>" in html
