@@ -175,14 +175,15 @@ CACHES = {
 }
 if CACHE_URL:
     CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's, keeping one redis client per pool (config/redis_cache.py).
+        "BACKEND": "config.redis_cache.RedisCache",
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": "finelabel",
     }
 # A finished stage run queues the redraw of its campaign's dashboard (dashboard/warm.py).
-FINELABEL_DASHBOARD_PREWARM = os.environ.get(
-    "FINELABEL_DASHBOARD_PREWARM", "0" if CELERY_TASK_ALWAYS_EAGER else "1"
-) == "1"
+FINELABEL_DASHBOARD_PREWARM = (
+    os.environ.get("FINELABEL_DASHBOARD_PREWARM", "0" if CELERY_TASK_ALWAYS_EAGER else "1") == "1"
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
