@@ -80,11 +80,12 @@ CONFIG = re.compile(rb'<script id="hit-config" type="application/json">(.*?)</sc
 CAMPAIGN = "load-bench"
 TURK_SUBMIT_TO = "https://workersandbox.mturk.com"
 # gunicorn configurations compared by --compare: (worker class, workers, threads).
+# The rest of the settings are config/gunicorn.py's, as in docker-compose.yml.
 SERVERS = {
-    "sync-5": ("sync", 5, 1),
-    "gthread-2x8": ("gthread", 2, 8),
+    "sync-8": ("sync", 8, 1),
     "gthread-3x4": ("gthread", 3, 4),
     "gthread-4x4": ("gthread", 4, 4),
+    "gthread-6x2": ("gthread", 6, 2),
 }
 DEFAULT_SERVER = "gthread-3x4"
 
@@ -278,9 +279,8 @@ def start_server(args: argparse.Namespace, env: dict[str, str], port: int) -> su
         worker_class, workers, threads = SERVERS[args.server]
         cmd = [
             str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
-            "-b", f"127.0.0.1:{port}", "-k", worker_class, "-w", str(workers),
-            "--threads", str(threads), "--backlog", "2048", "--keep-alive", "30",
-            "--log-level", "warning",
+            "-c", "config/gunicorn.py", "-b", f"127.0.0.1:{port}", "-k", worker_class,
+            "-w", str(workers), "--threads", str(threads), "--log-level", "warning",
         ]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     threading.Thread(target=_drain, args=(server,), daemon=True).start()
