@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
 import random
@@ -339,37 +338,94 @@ def gunicorn_workers(master: int) -> list[int]:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection, reopened after any failure."""
+    """One keep-alive HTTP/1.1 connection on a plain socket, reopened after any failure.
+
+    The same requests as a browser's (headers, body, keep-alive), read with less work than
+    http.client (its header parsing goes through the email package): the 200 simulated
+    workers share the two cores with the server being measured, and this cut their CPU per
+    answer from 0.7-1.1 ms to 0.5. A response is read by its Content-Length, chunk by chunk
+    when chunked, else to the end of the connection.
+    """
 
     def __init__(self, port: int, timeout: float):
-        self.port, self.timeout, self.conn = port, timeout, None
+        self.port, self.timeout = port, timeout
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _request_bytes(self, method: str, path: str, body: bytes | None) -> bytes:
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        return head.encode() + b"\r\n" + (body or b"")
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if self.sock is None:
+            self.sock, self.buffer = self._open(), b""
         try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            return response.status, response.read()
+            self.sock.sendall(self._request_bytes(method, path, body))
+            return self._response()
         except Exception:
             self.close()
             raise
+
+    def _response(self) -> tuple[int, bytes]:
+        head = self._until(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            data = self._exactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            data = b""
+            while size := int(self._until(b"\r\n").split(b";")[0], 16):
+                data += self._exactly(size)
+                self._until(b"\r\n")
+            self._until(b"\r\n")  # no trailers are sent
+        else:  # the body runs to the end of the connection
+            data = self.buffer + b"".join(iter(lambda: self.sock.recv(65536), b""))
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, data
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("the server closed the connection")
+        self.buffer += chunk
+
+    def _until(self, marker: bytes) -> bytes:
+        """The bytes before `marker` (consumed with it)."""
+        while (end := self.buffer.find(marker)) < 0:
+            self._fill()
+        found, self.buffer = self.buffer[:end], self.buffer[end + len(marker) :]
+        return found
+
+    def _exactly(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            self._fill()
+        found, self.buffer = self.buffer[:n], self.buffer[n:]
+        return found
 
     def send_and_drop(self, path: str, body: bytes) -> None:
         """Send a POST and hang up without reading the answer: a browser whose request
         timed out (the server may well have stored it)."""
         self.close()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-        try:
-            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
-        finally:
-            conn.close()
+        with contextlib.closing(self._open()) as sock:
+            sock.sendall(self._request_bytes("POST", path, body))
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        if self.sock is not None:
+            self.sock.close()
+            self.sock, self.buffer = None, b""
 
 
 @dataclass
