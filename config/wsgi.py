@@ -1,3 +1,4 @@
+import gc
 import os
 from importlib import import_module
 
@@ -10,3 +11,7 @@ application = get_wsgi_application()
 # them: seconds of CPU) now rather than on a process's first request: under gunicorn's
 # preload_app (config/gunicorn.py) that is once, in the master, before the workers fork.
 import_module(settings.ROOT_URLCONF)
+# What is loaded now lives as long as the process: out of the cyclic collector's sight. Its
+# full collections walked those 200,000 objects each time, 150-350 ms under load during which
+# a gthread worker's every thread waited (the long tail of bench/load.py's latencies).
+gc.freeze()
