@@ -31,10 +31,21 @@ Modes:
 
 CPU time per answer is read from /proc for the gunicorn processes, the PostgreSQL backends of
 the bench database and this client (with SQLite, the database's work counts as the app's): on
-a shared machine it says more than answers/s, which depends on what else runs. gthread with
-3 workers x 4 threads is the default: sync workers (no keep-alive, one request each) gave
-17-60 answers/s where the gthread configurations gave 29-104 on the same runs, and among those
-the spread between repeats was larger than between configurations.
+a shared machine it says more than answers/s, which depends on what else runs. The server runs
+with config/gunicorn.py (gthread, 3 workers x 4 threads, preload_app), as docker-compose.yml
+does; `--server` overrides the worker class and counts. On the 2-core machine, gthread 3x4
+used the least CPU per answer: 3.6 ms in the app where 8 sync workers used 4.4-5.1 in the
+same session (each process fills its own kept task content, each request opens a
+connection); 2x6 and 6x2 did as well as 3x4 within the noise between repeats.
+
+The load is a closed loop: each simulated worker waits for a response before thinking again,
+so a faster server is sent more answers (at most about 200 / (0.4 s + two latencies)), and the
+server runs near saturation in every run: the p99 says how much CPU headroom is left.
+Measured (default run, six repeats): 349-421 answers/s, submit p50 26-66 ms, p99 175-400 ms
+(under 200 ms once), app 3.5-3.9 + database 1.0-1.3 + client 0.4-0.5 ms CPU per answer;
+before the one-statement submit, the kept page frame, gc.freeze and this client: 171-228
+answers/s, p99 621-983 ms, 6.1 + 1.6 + 0.9 ms. Nothing lost or doubled in any run,
+`--kill-worker` included.
 
 Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
 counts distinct acknowledged answers in the same window. The baseline of the ratio printed is
