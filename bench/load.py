@@ -41,8 +41,8 @@ connection); 2x6 and 6x2 did as well as 3x4 within the noise between repeats.
 The load is a closed loop: each simulated worker waits for a response before thinking again,
 so a faster server is sent more answers (at most about 200 / (0.4 s + two latencies)), and the
 server runs near saturation in every run: the p99 says how much CPU headroom is left.
-Measured (default run, six repeats): 349-421 answers/s, submit p50 26-66 ms, p99 175-400 ms
-(under 200 ms once), app 3.5-3.9 + database 1.0-1.3 + client 0.4-0.5 ms CPU per answer;
+Measured (default run, eight repeats): 306-421 answers/s, submit p50 26-95 ms, p99 175-434 ms
+(under 200 ms once), app 3.5-4.3 + database 1.0-1.4 + client 0.4-0.5 ms CPU per answer;
 before the one-statement submit, the kept page frame, gc.freeze and this client: 171-228
 answers/s, p99 621-983 ms, 6.1 + 1.6 + 0.9 ms. Nothing lost or doubled in any run,
 `--kill-worker` included.
