@@ -30,7 +30,7 @@ from ..models import Dataset, Image, LabelClass
 from .processing import Failed, LocalStore, Naming, Processed, process_batch
 from .sources import ImportItem
 
-BATCH_SIZE = 1000  # rows a transaction
+BATCH_SIZE = 250  # rows a transaction: small, so the last one after the workers finish is short
 CHUNK_SIZE = 8  # images a worker task
 
 
