@@ -60,6 +60,7 @@ import argparse
 import contextlib
 import json
 import os
+import queue
 import random
 import re
 import secrets
@@ -98,6 +99,8 @@ SERVERS = {
     "gthread-6x2": ("gthread", 6, 2),
 }
 DEFAULT_SERVER = "gthread-3x4"
+# The load the issue sets: 300 answers/s from 200 workers, with submit p99 under 200 ms.
+TARGET_RATE = 300.0
 
 
 # ---------------------------------------------------------------- database and campaign
@@ -454,11 +457,39 @@ class Stats:
     ack_times: list[float] = field(default_factory=list)
     submit_ms: list[tuple[float, float]] = field(default_factory=list)  # (start, ms)
     page_ms: list[tuple[float, float]] = field(default_factory=list)
+    start_delay_ms: list[tuple[float, float]] = field(default_factory=list)  # (due, ms late)
     failures: int = 0  # connection errors and 5xx, retried
     refused: list[str] = field(default_factory=list)  # 4xx: must not happen
     wrong_repeat: int = 0  # a repeat that returned another answer than the first
     gave_up: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Arrivals:
+    """An open load: answers start at random (Poisson) times, `rate` a second in all, as crowd
+    workers arrive whether or not the server is slow. A simulated worker takes the next
+    arrival once it is free; how late it takes it is recorded (0 while some worker is free;
+    it grows when every worker is waiting on the server, and then counts in the figures)."""
+
+    def __init__(self, rate: float, stop: threading.Event, seed: str):
+        self.rate, self.stop, self.rng = rate, stop, random.Random(seed)
+        self.queue: queue.SimpleQueue[float] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        due = time.monotonic()
+        while not self.stop.is_set():
+            due += self.rng.expovariate(self.rate)
+            if due > time.monotonic():
+                self.stop.wait(due - time.monotonic())
+            self.queue.put(due)
+
+    def take(self) -> float | None:
+        """The due time of the next answer to start, or None once the run stops."""
+        while not self.stop.is_set():
+            with contextlib.suppress(queue.Empty):
+                return self.queue.get(timeout=0.2)
+        return None
 
 
 def answer_contains(worker, task: Task, rng: random.Random) -> list[int]:
@@ -480,7 +511,7 @@ def answer_classify(task: Task, rng: random.Random) -> tuple[list[int], int]:
 
 def simulate(
     n: int, run: str, tasks: list[Task], port: int, stop: threading.Event, stats: Stats,
-    args: argparse.Namespace, crowd: list,
+    args: argparse.Namespace, crowd: list, arrivals: Arrivals | None,
 ) -> None:  # fmt: skip
     rng = random.Random(f"{run}-{n}")
     conn = Connection(port, args.timeout)
@@ -489,6 +520,12 @@ def simulate(
     for k, task in enumerate(order):
         if stop.is_set():
             break
+        if arrivals is not None:
+            due = arrivals.take()
+            if due is None:
+                break
+            with stats.lock:
+                stats.start_delay_ms.append((due, (time.monotonic() - due) * 1000))
         assignment = f"{run}A{n}x{k}"
         query = {
             "assignmentId": assignment,
@@ -682,33 +719,43 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -> dict[str, float]:
+def run_load(
+    args: argparse.Namespace, tasks: list[Task], env: dict[str, str], rate: float,
+    seconds: float, kill_worker: bool = False, baseline: bool = True,
+) -> dict[str, float]:  # fmt: skip
+    """One run against a fresh server: `rate` answers/s offered (an open load), or with rate
+    0 a closed loop (each worker starts its next answer as soon as it has thought)."""
     port = free_port()
     server = start_server(args, env, port)
     run = f"L{secrets.token_hex(3)}"
     stats, stop = Stats(), threading.Event()
     killed = respawned = 0
     try:
-        baseline = health_baseline(port, args.workers, 2.0) if args.baseline else float("nan")
+        health = health_baseline(port, args.workers, 2.0) if baseline else float("nan")
         # The simulator's crowd (pipeline.simulate), a tenth of it spammers of every kind.
         crowd = make_crowd(
             args.workers, 0.1, random.Random(run), spammer_kinds=SPAMMER_KINDS, prefix=run
         )
+        arrivals = Arrivals(rate, stop, run) if rate > 0 else None
         threads = [
-            threading.Thread(target=simulate, args=(n, run, tasks, port, stop, stats, args, crowd))
+            threading.Thread(
+                target=simulate, args=(n, run, tasks, port, stop, stats, args, crowd, arrivals)
+            )
             for n in range(args.workers)
         ]
         start = time.monotonic()
         for t in threads:
             t.start()
+        if arrivals is not None:
+            arrivals.thread.start()
         warm = start + args.warmup
-        end = warm + args.seconds
+        end = warm + seconds
         time.sleep(warm - time.monotonic())
         serving = [server.pid, *gunicorn_workers(server.pid)]
         backends = database_backends(env)
         cpu_before = cpu_seconds(serving), cpu_seconds(backends), time.process_time()
-        if args.kill_worker:
-            time.sleep(warm + args.seconds / 2 - time.monotonic())
+        if kill_worker:
+            time.sleep(warm + seconds / 2 - time.monotonic())
             victim = gunicorn_workers(server.pid)[0]
             os.kill(victim, signal.SIGKILL)
             killed = victim
@@ -718,7 +765,7 @@ def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -
         stop.set()
         for t in threads:
             t.join(timeout=60)
-        if args.kill_worker:
+        if kill_worker:
             respawned = len(gunicorn_workers(server.pid))
     finally:
         server.send_signal(signal.SIGTERM)
@@ -728,28 +775,31 @@ def run_load(args: argparse.Namespace, tasks: list[Task], env: dict[str, str]) -
             server.kill()
     in_window = [ms for s, ms in stats.submit_ms if warm <= s < end]
     pages = [ms for s, ms in stats.page_ms if warm <= s < end]
+    late = [ms for s, ms in stats.start_delay_ms if warm <= s < end]
     answers = sum(warm <= t < end for t in stats.ack_times)
     per_answer = [
         (b - a) * 1000 / max(answers, 1) for a, b in zip(cpu_before, cpu_after, strict=True)
     ]
     result = {
-        "answers_per_s": answers / args.seconds,
+        "answers_per_s": answers / seconds,
+        "offered_per_s": rate or float("nan"),
         "p50_ms": percentile(in_window, 0.50),
         "p99_ms": percentile(in_window, 0.99),
         "page_p50_ms": percentile(pages, 0.50),
         "page_p99_ms": percentile(pages, 0.99),
+        "start_late_p99_ms": percentile(late, 0.99) if late else float("nan"),
         "acked": len(stats.acks),
         "failed_requests": stats.failures,
         "refused": len(stats.refused),
         "gave_up": stats.gave_up,
         "wrong_repeat": stats.wrong_repeat,
-        "health_rps": baseline,
+        "health_rps": health,
         "app_cpu_ms_per_answer": per_answer[0],
         "db_cpu_ms_per_answer": per_answer[1],
         "client_cpu_ms_per_answer": per_answer[2],
         **check_database(stats, run),
     }
-    if args.kill_worker:
+    if kill_worker:
         # The killed worker's CPU time went with it: no per-answer figure for the app.
         result |= {"app_cpu_ms_per_answer": float("nan"), "killed_pid": killed}
         result |= {"workers_after": respawned}
@@ -773,6 +823,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, help="simulated workers (200; 50 embedded)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="answers/s offered, an open load (default 300; 0: a closed loop, as --embedded)",
+    )
+    parser.add_argument(
+        "--saturate-seconds",
+        type=float,
+        default=10.0,
+        help="then a closed-loop run this long: the most answers/s the server gives (0: none)",
+    )
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument(
         "--think-ms",
@@ -809,6 +870,8 @@ def main() -> None:
     mode.add_argument("--compare", action="store_true")
     args = parser.parse_args()  # fmt: skip
     args.workers = args.workers or (50 if args.embedded else 200)
+    if args.rate is None:
+        args.rate = 0.0 if args.embedded else TARGET_RATE
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DJANGO_"))}
@@ -833,13 +896,26 @@ def main() -> None:
         if args.compare:
             for name in SERVERS:
                 args.server = name
-                show(name, run_load(args, tasks, env))
+                show(name, run_load(args, tasks, env, args.rate, args.seconds))
             args.server = DEFAULT_SERVER
-        result = run_load(args, tasks, env)
+        result = run_load(args, tasks, env, args.rate, args.seconds, args.kill_worker)
+        saturated = None
+        if args.rate > 0 and args.saturate_seconds > 0 and not args.kill_worker:
+            saturated = run_load(args, tasks, env, 0.0, args.saturate_seconds, baseline=False)
     where = "runserver on SQLite" if args.embedded else f"gunicorn {args.server} on PostgreSQL"
-    print(f"{args.workers} simulated workers, {where}, think {args.think_ms:.0f} ms, "
+    load = f"{args.rate:.0f} answers/s offered" if args.rate else "a closed loop"
+    print(f"{args.workers} simulated workers, {where}, {load}, think {args.think_ms:.0f} ms, "
           f"{args.seconds:.0f} s measured; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     show("run", result)
+    if saturated is not None:
+        show("closed loop", saturated)
+        result |= {
+            "max_answers_per_s": saturated["answers_per_s"],
+            "saturated_p50_ms": saturated["p50_ms"],
+            "saturated_p99_ms": saturated["p99_ms"],
+        }
+        for key in ("lost", "doubled", "mismatched", "refused", "wrong_repeat"):
+            result[key] += saturated[key]  # every answer of both runs must be kept right
     print(f"baseline /health/: {result['health_rps']:.0f} requests/s")
     first = ["answers_per_s", "p50_ms", "p99_ms", "lost", "doubled"]
     result["answers_vs_health"] = result["answers_per_s"] / result["health_rps"]
