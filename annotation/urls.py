@@ -6,6 +6,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("img/<str:token>", images_access.serve_image, name="image-file"),
-    path("", include("annotation.hits.urls")),
     path("", include("annotation.review.urls")),
 ]

@@ -898,7 +898,9 @@ def main() -> None:
                 args.server = name
                 show(name, run_load(args, tasks, env, args.rate, args.seconds))
             args.server = DEFAULT_SERVER
-        result = run_load(args, tasks, env, args.rate, args.seconds, args.kill_worker)
+        result = run_load(
+            args, tasks, env, args.rate, args.seconds, args.kill_worker, args.baseline
+        )
         saturated = None
         if args.rate > 0 and args.saturate_seconds > 0 and not args.kill_worker:
             saturated = run_load(args, tasks, env, 0.0, args.saturate_seconds, baseline=False)

@@ -8,6 +8,8 @@ admin.site.site_title = "finelabel admin"
 admin.site.index_title = "Datasets, campaigns and labels"
 
 urlpatterns = [
+    # First: the crowd's pages and submits are most of the requests a campaign serves.
+    path("hit/", include("annotation.hits.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
     path("favicon.ico", dashboard_views.favicon),
