@@ -50,10 +50,9 @@ Measured on the 2-core machine (this session; its speed varied about 2x between 
 1,240 to 2,220 /health/ requests/s): at 300-310 answers/s offered, submit p99 57, 73, 86, 140
 (`--kill-worker`), 249 and 269 ms, p50 8-111 ms: under 200 ms in four runs; the two over it
 came while the machine was slow (their closed loops: 274 and 333 answers/s; 420 in a fast
-run); app 3.3-4.1 + database 1.1-1.4 +
-client 0.5-0.6 ms CPU per answer. Nothing lost or doubled in any run, `--kill-worker` (60
-failed requests retried) included. Before the open load, the closed loop alone (last session,
-eight runs): 306-421 answers/s, p99 175-434 ms.
+run); app 3.3-4.1 + database 1.1-1.4 + client 0.5-0.6 ms CPU per answer. Nothing lost or
+doubled in any run, `--kill-worker` (60 failed requests retried) included. Before the open
+load, the closed loop alone (last session, eight runs): 306-421 answers/s, p99 175-434 ms.
 
 Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
 counts distinct acknowledged answers in the same window. The baseline of the ratio printed is
