@@ -110,7 +110,11 @@ DEFAULT_SERVER = "gthread-3x4"
 # offers a little more, so that the answers counted in the window (which can fall a few short
 # of those started, at its edges) still say whether 300 a second were served.
 TARGET_RATE = 300.0
+TARGET_P99_MS = 200.0
 OFFERED_RATE = 310.0
+# Figures that must be 0: an answer lost, stored twice, stored wrong, refused, or a repeat
+# answered with another answer than the first.
+BROKEN = ("lost", "doubled", "mismatched", "refused", "wrong_repeat")
 
 
 # ---------------------------------------------------------------- database and campaign
@@ -803,7 +807,7 @@ def run_load(
         "p99_ms": percentile(in_window, 0.99),
         "page_p50_ms": percentile(pages, 0.50),
         "page_p99_ms": percentile(pages, 0.99),
-        "start_late_p99_ms": percentile(late, 0.99) if late else float("nan"),
+        "start_late_p99_ms": percentile(late, 0.99),
         "warmup_p99_ms": percentile(cold, 0.99),
         "acked": len(stats.acks),
         "failed_requests": stats.failures,
@@ -940,20 +944,21 @@ def main() -> None:
             "saturated_p50_ms": saturated["p50_ms"],
             "saturated_p99_ms": saturated["p99_ms"],
         }
-        for key in ("lost", "doubled", "mismatched", "refused", "wrong_repeat"):
+        for key in BROKEN:
             result[key] += saturated[key]  # every answer of both runs must be kept right
     print(f"baseline /health/: {result['health_rps']:.0f} requests/s")
     if args.rate > 0:
-        met = result["answers_per_s"] >= TARGET_RATE and result["p99_ms"] < 200
+        met = result["answers_per_s"] >= TARGET_RATE and result["p99_ms"] < TARGET_P99_MS
         verdict = "met" if met else "not met"
-        print(f"{TARGET_RATE:.0f} answers/s with submit p99 under 200 ms: {verdict}")
+        print(
+            f"{TARGET_RATE:.0f} answers/s with submit p99 under {TARGET_P99_MS:.0f} ms: {verdict}"
+        )
     first = ["answers_per_s", "p50_ms", "p99_ms", "lost", "doubled"]
     result["answers_vs_health"] = result["answers_per_s"] / result["health_rps"]
     keys = first + [k for k in result if k not in first]
     print(" ".join(_figure(k, result[k]) for k in keys))
     # The figures above either way; the exit status says whether every answer was kept right.
-    broken = ("lost", "doubled", "mismatched", "refused", "wrong_repeat")
-    if any(result.get(k) for k in broken) or (args.embedded and result.get("failed_requests")):
+    if any(result.get(k) for k in BROKEN) or (args.embedded and result.get("failed_requests")):
         sys.exit(1)
 
 
