@@ -9,6 +9,13 @@ from annotation.imports.processing import make_thumbnail
 from tests.hits.factories import photo_jpeg
 
 
+def _jpeg(image: PILImage.Image) -> bytes:
+    """Encoded as the import encodes its thumbnails."""
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
 def _encoded_error(thumbnail: bytes, reference: np.ndarray) -> float:
     pixels = np.asarray(PILImage.open(io.BytesIO(thumbnail)).convert("RGB"), dtype=float)
     return float(np.sqrt(((pixels - reference) ** 2).mean()))
@@ -28,11 +35,9 @@ def test_thumbnail_is_as_faithful_as_a_bicubic_one():
         with PILImage.open(io.BytesIO(photo_jpeg(seed))) as picture:
             picture.load()
             reference = np.asarray(picture.resize((256, 192), PILImage.LANCZOS), dtype=float)
-            bicubic = io.BytesIO()
-            picture.resize((256, 192), PILImage.BICUBIC).save(bicubic, "JPEG", quality=82)
-            nearest = io.BytesIO()
-            picture.resize((256, 192), PILImage.NEAREST).save(nearest, "JPEG", quality=82)
+            bicubic = _jpeg(picture.resize((256, 192), PILImage.BICUBIC))
+            nearest = _jpeg(picture.resize((256, 192), PILImage.NEAREST))
             ours = make_thumbnail(picture, 256)  # last: it downsizes the picture in place
-        best = _encoded_error(bicubic.getvalue(), reference)
+        best = _encoded_error(bicubic, reference)
         assert _encoded_error(ours, reference) <= 1.08 * best
-        assert _encoded_error(nearest.getvalue(), reference) > 1.08 * best
+        assert _encoded_error(nearest, reference) > 1.08 * best
