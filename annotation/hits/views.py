@@ -111,11 +111,13 @@ def _body(request: HttpRequest) -> dict[str, Any]:
 
 
 def _answered(stored: Stored, submitter: Submitter, kind: str) -> JsonResponse:
-    answer = stored.answer
-    result: dict[str, Any] = {"stored": True, "answer": answer.pk, "repeat": not stored.created}
+    result: dict[str, Any] = {
+        "stored": True,
+        "answer": stored.answer_id,
+        "repeat": not stored.created,
+    }
     if submitter.source == Worker.Source.LOCAL:
-        campaign_id = answer.assignment.campaign_id
-        result["next_url"] = next_invite(campaign_id, submitter.worker_id, kind)
+        result["next_url"] = next_invite(stored.campaign_id, submitter.worker_id, kind)
     return JsonResponse(result, status=201 if stored.created else 200)
 
 

@@ -50,10 +50,10 @@ def test_a_first_answer_is_one_query(django_assert_num_queries):
     submit_contains(grid.public_id, Submitter("W1", "A1"), [1], 10)  # reads the members
     with django_assert_num_queries(1):
         stored = submit_contains(grid.public_id, Submitter("W2", "A2", "H2"), [4, 2], 500)
-    assert stored.created and stored.answer.assignment.campaign_id == grid.campaign_id
-    answer = ContainsAnswer.objects.get(pk=stored.answer.pk)
-    assert answer.assignment_id == stored.answer.assignment_id
-    assert (answer.worker_id, answer.grid_id) == (stored.answer.worker_id, grid.pk)
+    assert stored.created and stored.campaign_id == grid.campaign_id
+    answer = ContainsAnswer.objects.get(pk=stored.answer_id)
+    assert answer.assignment_id == stored.assignment_id
+    assert (answer.worker_id, answer.grid_id) == (stored.worker_id, grid.pk)
 
 
 @pytest.mark.parametrize("kind", ["contains", "classify"])
@@ -74,7 +74,7 @@ def test_the_statement_stores_what_the_orm_path_stores(kind, monkeypatch):
     monkeypatch.setattr(first_answer, "supported", lambda: False)
     orm = submit(2)
     model = ContainsAnswer if kind == "contains" else ClassifyAnswer
-    one, two = (stored_rows(model.objects.get(pk=s.answer.pk)) for s in (fast, orm))
+    one, two = (stored_rows(model.objects.get(pk=s.answer_id)) for s in (fast, orm))
     assert one["worker"]["external_id"] == "W1" and one["assignment"]["external_id"] == "A1"
     for rows in (one, two):
         rows["worker"].pop("external_id"), rows["assignment"].pop("external_id")
