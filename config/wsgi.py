@@ -2,11 +2,16 @@ import gc
 import os
 from importlib import import_module
 
+import django
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
+
+from config.handlers import Application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application does
+
+# Django's handler, and a shorter middleware chain for the HIT paths (config/handlers.py).
+application = Application()
 # The URLconf (and with it every view's imports, the dashboard's scipy and statsmodels among
 # them: seconds of CPU) now rather than on a process's first request: under gunicorn's
 # preload_app (config/gunicorn.py) that is once, in the master, before the workers fork.
