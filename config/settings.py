@@ -201,6 +201,9 @@ NLTK_DATA = Path(os.environ.get("NLTK_DATA", VAR_DIR / "nltk_data"))
 FINELABEL_WEIGHTS_DIR = os.environ.get("FINELABEL_WEIGHTS_DIR", "")
 FINELABEL_IMAGE_URL_MAX_AGE = AWS_QUERYSTRING_EXPIRE
 FINELABEL_THUMBNAIL_SIZE = int(os.environ.get("FINELABEL_THUMBNAIL_SIZE", "256"))
+# The submit's one statement prepared once per database connection (annotation/services/
+# first_answer.py); set 0 behind a connection pooler in transaction mode (PgBouncer's default).
+FINELABEL_PREPARED_SUBMIT = env_bool("FINELABEL_PREPARED_SUBMIT", True)
 FINELABEL_IMPORT_WORKERS = int(os.environ.get("FINELABEL_IMPORT_WORKERS", "0"))  # 0: all cores
 # HIT pages: who may frame them (CSP frame-ancestors) and where the page may post MTurk's
 # externalSubmit form (origins of turkSubmitTo); README "HIT pages".

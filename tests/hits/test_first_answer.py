@@ -1,6 +1,7 @@
 """The first answer to an assignment in one PostgreSQL statement
-(annotation.services.first_answer): one query, the same rows as the ORM path stores, and the
-ORM path taken when the statement cannot see the worker's row."""
+(annotation.services.first_answer): one query, the same rows as the ORM path stores, the ORM
+path taken when the statement cannot see the worker's row, and the statement prepared once per
+connection."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import pytest
 from django.db import connection, connections
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from annotation.models import Assignment, ClassifyAnswer, ContainsAnswer, Worker
@@ -125,3 +127,46 @@ def test_a_worker_row_made_meanwhile_sends_the_answer_down_the_orm_path():
     answer = ContainsAnswer.objects.get()
     assert answer.worker.external_id == "W1" and Worker.objects.count() == 1
     assert answer.assignment.external_id == "A1"
+
+
+def prepared_names() -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cur.fetchall()}
+
+
+def submitted_sql(grid, n: int) -> list[str]:
+    """The statements one first answer ran."""
+    with CaptureQueriesContext(connection) as ctx:
+        stored = submit_contains(grid.public_id, Submitter(f"W{n}", f"A{n}"), [n % 48], 10)
+    assert ContainsAnswer.objects.filter(pk=stored.answer_id, worker__external_id=f"W{n}").exists()
+    return [q["sql"].split(None, 1)[0] for q in ctx.captured_queries]
+
+
+def test_the_statement_is_prepared_once_per_connection():
+    grid = make_grid(make_campaign())
+    submit_contains(grid.public_id, Submitter("W0", "A0"), [1], 10)  # reads the members
+    assert submitted_sql(grid, 1) == ["EXECUTE"]
+    assert submitted_sql(grid, 2) == ["EXECUTE"]
+    assert prepared_names() == {"finelabel_first_contains_duration_ms"}
+    connection.close()  # a new connection has no prepared statement
+    assert submitted_sql(grid, 3) == ["PREPARE", "EXECUTE"]
+    assert submitted_sql(grid, 4) == ["EXECUTE"]
+
+
+def test_a_prepared_statement_dropped_behind_its_back_is_prepared_again():
+    grid = make_grid(make_campaign())
+    submitted_sql(grid, 1)
+    with connection.cursor() as cur:
+        cur.execute("DEALLOCATE ALL")  # as a connection pooler's reset does
+    assert submitted_sql(grid, 2)[-1] == "WITH"  # the failed EXECUTE, then the plain statement
+    assert submitted_sql(grid, 3) == ["PREPARE", "EXECUTE"]
+    assert ContainsAnswer.objects.count() == 3
+
+
+def test_with_the_setting_off_nothing_is_prepared(settings):
+    settings.FINELABEL_PREPARED_SUBMIT = False
+    grid = make_grid(make_campaign())
+    assert submitted_sql(grid, 1)[-1] == "WITH"
+    assert submitted_sql(grid, 2) == ["WITH"]
+    assert prepared_names() == set()
