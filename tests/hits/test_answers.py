@@ -244,6 +244,16 @@ def test_blocked_workers_are_refused(client, grid):
     assert not ContainsAnswer.objects.exists() and not Assignment.objects.exists()
 
 
+def test_a_worker_blocked_after_answering_cannot_submit_the_answer_again(client, grid):
+    config = open_grid(client, grid, worker="W9")
+    body = {"token": config["token"], "positions": [1]}
+    assert post_json(client, config["submit_url"], body)[0] == 201
+    Worker.objects.filter(external_id="W9").update(blocked=True)
+    status, result = post_json(client, config["submit_url"], body)
+    assert status == 400 and "no longer submit" in result["error"]
+    assert ContainsAnswer.objects.count() == 1
+
+
 def test_pages_without_valid_mturk_parameters_cannot_submit(client, grid, settings):
     for query in (
         {**mturk_query(), "turkSubmitTo": "https://evil.example"},

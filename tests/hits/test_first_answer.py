@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from annotation.models import Assignment, ClassifyAnswer, ContainsAnswer, Worker
 from annotation.services import first_answer
-from annotation.services.answers import Submitter, submit_classify, submit_contains
+from annotation.services.answers import Stored, Submitter, submit_classify, submit_contains
 
 from .factories import make_campaign, make_classify_task, make_grid
 
@@ -56,6 +56,16 @@ def test_a_first_answer_is_one_query(django_assert_num_queries):
     answer = ContainsAnswer.objects.get(pk=stored.answer_id)
     assert answer.assignment_id == stored.assignment_id
     assert (answer.worker_id, answer.grid_id) == (stored.worker_id, grid.pk)
+
+
+def test_a_repeat_is_the_failed_statement_and_one_lookup(django_assert_num_queries):
+    grid = make_grid(make_campaign())
+    first = submit_contains(grid.public_id, Submitter("W1", "A1"), [1], 10)
+    with django_assert_num_queries(2):
+        again = submit_contains(grid.public_id, Submitter("W1", "A1"), [2], 10)
+    assert again == Stored(
+        first.answer_id, first.assignment_id, first.worker_id, grid.campaign_id, created=False
+    )
 
 
 @pytest.mark.parametrize("kind", ["contains", "classify"])
