@@ -45,14 +45,18 @@ says how long starts waited for a free worker (milliseconds while the server kee
 when it falls behind). Then a closed-loop run (each worker starts again as soon as it has
 thought; --saturate-seconds) gives the most answers/s the server gives: `max_answers_per_s`.
 The measured window starts after a 10 s warm-up: in the first seconds every gunicorn process
-fills its kept task content (warmup_p99_ms, 270-630 ms).
-Measured on the 2-core machine (this session; its speed varied about 2x between runs, from
-1,240 to 2,220 /health/ requests/s): at 300-310 answers/s offered, submit p99 57, 73, 86, 140
-(`--kill-worker`), 249 and 269 ms, p50 8-111 ms: under 200 ms in four runs; the two over it
-came while the machine was slow (their closed loops: 274 and 333 answers/s; 420 in a fast
-run); app 3.3-4.1 + database 1.1-1.4 + client 0.5-0.6 ms CPU per answer. Nothing lost or
-doubled in any run, `--kill-worker` (60 failed requests retried) included. Before the open
-load, the closed loop alone (last session, eight runs): 306-421 answers/s, p99 175-434 ms.
+fills its kept task content (warmup_p99_ms, 250-870 ms).
+Measured on the 2-core machine, at 310 answers/s offered (its speed varies about 2x between
+runs: 1,660-2,840 /health/ requests/s this session). After the HIT paths' short middleware
+chain, the prepared submit statement and the one-query repeat (config/handlers.py,
+annotation/services/first_answer.py, annotation/services/answers.py): submit p99 21.6, 57.1,
+117 and 175 ms, and 22.9 with `--kill-worker` (59 failed requests retried); p50 4-17 ms;
+closed loop 406-478 answers/s; app 2.6-3.6 + database 0.8-1.0 + client 0.5-0.7 ms CPU per
+answer. Before them, the same session: p99 323 and 454 ms (closed loop 324-325 answers/s; app
+3.5-3.6 + database 1.3-1.5 ms). A repeat had taken seven round trips, each waiting for the
+GIL again: with the repeats and dropped requests turned off (`--repeat-rate 0 --drop-rate 0`)
+the app used 2.1 ms per answer where the default mix used 3.0. Nothing lost or doubled in any
+run. `--embedded`: 116 answers/s, p99 196 ms, no failed request.
 
 Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
 counts distinct acknowledged answers in the same window. The baseline of the ratio printed is
