@@ -47,12 +47,12 @@ thought; --saturate-seconds) gives the most answers/s the server gives: `max_ans
 The measured window starts after a 10 s warm-up: in the first seconds every gunicorn process
 fills its kept task content (warmup_p99_ms, 250-870 ms).
 Measured on the 2-core machine, at 310 answers/s offered (its speed varies about 2x between
-runs: 1,660-2,840 /health/ requests/s this session). After the HIT paths' short middleware
+runs: 1,660-2,980 /health/ requests/s this session). After the HIT paths' short middleware
 chain, the prepared submit statement and the one-query repeat (config/handlers.py,
-annotation/services/first_answer.py, annotation/services/answers.py): submit p99 21.6, 57.1,
-117 and 175 ms, and 22.9 with `--kill-worker` (59 failed requests retried); p50 4-17 ms;
-closed loop 406-478 answers/s; app 2.6-3.6 + database 0.8-1.0 + client 0.5-0.7 ms CPU per
-answer. Before them, the same session: p99 323 and 454 ms (closed loop 324-325 answers/s; app
+annotation/services/first_answer.py, annotation/services/answers.py), seven runs: submit p99
+19.3, 21.6, 40.0, 57.1, 72.1, 117 and 175 ms, and 22.9 with `--kill-worker` (59 failed
+requests retried); p50 4-17 ms; closed loop 406-490 answers/s; app 2.4-3.6 + database 0.8-1.0
++ client 0.5-0.7 ms CPU per answer. Before them, the same session: p99 323 and 454 ms (closed loop 324-325 answers/s; app
 3.5-3.6 + database 1.3-1.5 ms). A repeat had taken seven round trips, each waiting for the
 GIL again: with the repeats and dropped requests turned off (`--repeat-rate 0 --drop-rate 0`)
 the app used 2.1 ms per answer where the default mix used 3.0. Nothing lost or doubled in any
