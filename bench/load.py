@@ -51,11 +51,12 @@ runs: 1,660-2,980 /health/ requests/s this session). After the HIT paths' short 
 chain, the prepared submit statement and the one-query repeat (config/handlers.py,
 annotation/services/first_answer.py, annotation/services/answers.py), seven runs: submit p99
 19.3, 21.6, 40.0, 57.1, 72.1, 117 and 175 ms, and 22.9 with `--kill-worker` (59 failed
-requests retried); p50 4-17 ms; closed loop 406-490 answers/s; app 2.4-3.6 + database 0.8-1.0
-+ client 0.5-0.7 ms CPU per answer. Before them, the same session: p99 323 and 454 ms (closed loop 324-325 answers/s; app
-3.5-3.6 + database 1.3-1.5 ms). A repeat had taken seven round trips, each waiting for the
-GIL again: with the repeats and dropped requests turned off (`--repeat-rate 0 --drop-rate 0`)
-the app used 2.1 ms per answer where the default mix used 3.0. Nothing lost or doubled in any
+requests retried); p50 4-17 ms; closed loop 406-490 answers/s; app 2.4-3.6 + database
+0.8-1.0 + client 0.5-0.7 ms CPU per answer. Before them, the same session: p99 323 and 454 ms
+(closed loop 324-325 answers/s; app 3.5-3.6 + database 1.3-1.5 ms). A repeat had taken seven
+round trips, each waiting for the GIL again: with the repeats and dropped requests turned off
+(`--repeat-rate 0 --drop-rate 0`) the app used 2.1 ms per answer where the default mix used
+3.0. Nothing lost or doubled in any
 run. `--embedded`: 116 answers/s, p99 196 ms, no failed request.
 
 Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
