@@ -6,9 +6,9 @@ middleware is for: no session or login (a HIT page inside MTurk's iframe cannot 
 cookies), no messages, no CSRF cookie (the submit is authorised by its signed page token,
 README "HIT pages"), no static files, no slash redirects (we build every HIT URL). Run through
 the full chain, that middleware was about a sixth of a page view's and a submit's CPU in
-process (median 1.45 against 1.24 ms for the two). Under
-HIT_PATH_PREFIX, requests go to a handler whose chain is settings.HIT_MIDDLEWARE (the security
-headers and the frame policy); everything else goes to Django's own handler, unchanged.
+process (median 1.45 against 1.24 ms for the two). Under HIT_PATH_PREFIX, requests go to a
+handler whose chain is settings.HIT_MIDDLEWARE (the security headers and the frame policy);
+everything else goes to Django's own handler, unchanged.
 """
 
 from __future__ import annotations

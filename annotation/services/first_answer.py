@@ -31,7 +31,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.backends.signals import connection_created
 
 from ..models import (
     Assignment,
@@ -137,11 +136,14 @@ def _prepared(kind: str, fields: tuple[str, ...]) -> tuple[str, str, tuple[str, 
     return f"PREPARE {name} AS {body}", name, tuple(names)
 
 
-def _forget_prepared(sender: Any, connection: Any, **kwargs: Any) -> None:
-    connection.finelabel_prepared = set()  # a new connection has none of them
-
-
-connection_created.connect(_forget_prepared)
+def _prepared_here() -> set[str]:
+    """The statements prepared on the current database connection: kept with the DB-API
+    connection they were prepared on, so a reconnect (a new one, with none) starts empty."""
+    raw = connection.connection
+    kept = getattr(connection, "finelabel_prepared", None)
+    if kept is None or kept[0] is not raw:
+        kept = connection.finelabel_prepared = (raw, set())
+    return kept[1]
 
 
 def _execute(cur: Any, kind: str, fields: tuple[str, ...], params: dict[str, Any]) -> None:
@@ -151,17 +153,16 @@ def _execute(cur: Any, kind: str, fields: tuple[str, ...], params: dict[str, Any
         cur.execute(_statement(kind, fields), params)
         return
     prepare, name, names = _prepared(kind, fields)
-    if getattr(connection, "finelabel_prepared", None) is None:  # made before this module
-        connection.finelabel_prepared = set()
-    if name not in connection.finelabel_prepared:
+    done = _prepared_here()
+    if name not in done:
         cur.execute(prepare)
-        connection.finelabel_prepared.add(name)
+        done.add(name)
     try:
         cur.execute(f"EXECUTE {name} ({', '.join(f'%({n})s' for n in names)})", params)
     except DatabaseError as exc:
         if getattr(exc.__cause__, "pgcode", None) != _GONE:
             raise
-        connection.finelabel_prepared.discard(name)
+        done.discard(name)
         cur.execute(_statement(kind, fields), params)
 
 
