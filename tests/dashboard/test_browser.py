@@ -49,7 +49,9 @@ def test_dashboard_in_chromium(live_server, browser, catalogue, media_root):
     browser.find_element("name", "username").send_keys("researcher")
     browser.find_element("name", "password").send_keys("s3cret-pw")
     browser.find_element("css selector", "input[type=submit]").click()
-    assert browser.current_url == url
+    # click() returns before the POST is answered: wait for the redirect, or the test's
+    # teardown would empty the database under the login still being handled
+    WebDriverWait(browser, 60).until(lambda d: d.current_url == url)
     assert campaign.name in browser.find_element("tag name", "h1").text
 
     # every inline chart drawn with some content
