@@ -18,4 +18,4 @@ RUN mkdir -p "$FINELABEL_VAR_DIR" \
  && DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput -v0
 
 EXPOSE 8000
-CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["python", "-m", "config.serve", "--host", "0.0.0.0", "--port", "8000"]

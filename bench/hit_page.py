@@ -1,8 +1,9 @@
-"""The CONTAINS grid page in Chromium, served as in production (gunicorn, whitenoise).
+"""The CONTAINS grid page in Chromium, served as in production (granian, whitenoise).
 
 Builds a campaign with one grid of 48 photo-sized pictures (256 px JPEG thumbnails made by the
-import's own code) in the database named by DATABASE_URL, starts gunicorn on localhost, and
-loads the page in headless Chromium with the browser cache off. Figures come from the
+import's own code) in the database named by DATABASE_URL, starts the web service
+(config/serve.py) on localhost, and loads the page in headless Chromium with the browser
+cache off. Figures come from the
 Navigation and Resource Timing APIs: bytes transferred (page, CSS, JS, 48 thumbnails) and the
 time to the load event, best and median of several loads after a warm-up. The baseline, in
 the same run, is the same grid showing the full-size pictures instead of thumbnails (what the
@@ -68,21 +69,9 @@ def build_grid() -> str:
 
 def start_server(port: int) -> subprocess.Popen:
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-k",
-            "gthread",
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-m", "config.serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
     )
     for _ in range(100):
         try:
@@ -91,7 +80,7 @@ def start_server(port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit("the server did not start")
 
 
 def browser():
@@ -158,7 +147,7 @@ def main() -> None:
             server.terminate()
             server.wait(10)
     best, median = runs[0], runs[len(runs) // 2]
-    print(f"grid page, 48 thumbnails, {args.loads} cold-cache loads on localhost (gunicorn)")
+    print(f"grid page, 48 thumbnails, {args.loads} cold-cache loads on localhost (granian)")
     print(
         f"transferred: {best['bytes'] / 1024:.0f} KiB; load event: best {best['load_ms']:.0f} ms,"
         f" median {median['load_ms']:.0f} ms"

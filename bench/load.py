@@ -2,7 +2,7 @@
 
 Sets up its own database (PostgreSQL `finelabel_bench_load` by default: migrated, the class
 catalogue loaded with `load_imagenet_classes`, a campaign of CONTAINS grids and CLASSIFY tasks
-over generated pictures with thumbnails), starts the application under gunicorn and runs
+over generated pictures with thumbnails), starts the web service (config/serve.py) and runs
 simulated workers, each a thread with its own keep-alive HTTP connection. A worker opens a
 task's page with MTurk's URL parameters (assignmentId, hitId, workerId, turkSubmitTo), reads
 the page's `hit-config` JSON (token, submit URL), thinks for a while and POSTs its answer,
@@ -20,23 +20,23 @@ The bench exits with status 1 when any answer was lost, doubled, mismatched or r
 `--embedded`, also when any request failed).
 
 Modes:
-- default: gunicorn on PostgreSQL with Redis as the shared cache (the docker-compose stack),
-  200 workers; the cache starts empty;
-- `--kill-worker`: the same, and one gunicorn worker is killed (SIGKILL) mid-load; requests
+- default: granian (3 workers x 4 threads) on PostgreSQL with Redis as the shared cache (the
+  docker-compose stack), 200 workers; the cache starts empty;
+- `--kill-worker`: the same, and one server worker is killed (SIGKILL) mid-load; requests
   it held fail and are retried; nothing acknowledged may be lost;
 - `--embedded`: the demo's setup (no DATABASE_URL: SQLite under a temporary var dir, served
   by `manage.py runserver`), 50 workers; no request may fail;
-- `--compare`: short runs of several gunicorn configurations, the figures that chose the
-  default.
+- `--compare`: runs of granian and gunicorn configurations one after the other, the figures
+  that chose the default; gunicorn gthread 3x4 (config/gunicorn.py) is the baseline.
 
-CPU time per answer is read from /proc for the gunicorn processes, the PostgreSQL backends of
+CPU time per answer is read from /proc for the server's processes, the PostgreSQL backends of
 the bench database and this client (with SQLite, the database's work counts as the app's): on
 a shared machine it says more than answers/s, which depends on what else runs. The server runs
-with config/gunicorn.py (gthread, 3 workers x 4 threads, preload_app), as docker-compose.yml
-does; `--server` overrides the worker class and counts. On the 2-core machine, gthread 3x4
-used the least CPU per answer: 3.6 ms in the app where 8 sync workers used 4.4-5.1 in the
-same session (each process fills its own kept task content, each request opens a
-connection); 2x6 and 6x2 did as well as 3x4 within the noise between repeats.
+as config/serve.py starts it (granian, 3 workers x 4 threads), as docker-compose.yml does;
+`--server` picks another from SERVERS. Of the gunicorn configurations (config/gunicorn.py),
+gthread 3x4 used the least CPU per answer: 3.6 ms in the app where 8 sync workers used
+4.4-5.1 in the same session (each process fills its own kept task content, each request
+opens a connection).
 
 The load is open by default: answers start at --rate a second (310: the 300 to carry, plus a
 margin for the window's edges) whether or not the server keeps up, each taken by the first
@@ -44,20 +44,26 @@ free simulated worker (page, think, submit), as crowd workers arrive; `start_lat
 says how long starts waited for a free worker (milliseconds while the server keeps up, seconds
 when it falls behind). Then a closed-loop run (each worker starts again as soon as it has
 thought; --saturate-seconds) gives the most answers/s the server gives: `max_answers_per_s`.
-The measured window starts after a 10 s warm-up: in the first seconds every gunicorn process
+The measured window starts after a 10 s warm-up: in the first seconds every server process
 fills its kept task content (warmup_p99_ms, 250-870 ms).
 Measured on the 2-core machine, at 310 answers/s offered (its speed varies about 2x between
-runs: 1,660-2,980 /health/ requests/s this session). After the HIT paths' short middleware
-chain, the prepared submit statement and the one-query repeat (config/handlers.py,
-annotation/services/first_answer.py, annotation/services/answers.py), seven runs: submit p99
-19.3, 21.6, 40.0, 57.1, 72.1, 117 and 175 ms, and 22.9 with `--kill-worker` (59 failed
-requests retried); p50 4-17 ms; closed loop 406-490 answers/s; app 2.4-3.6 + database
-0.8-1.0 + client 0.5-0.7 ms CPU per answer. Before them, the same session: p99 323 and 454 ms
-(closed loop 324-325 answers/s; app 3.5-3.6 + database 1.3-1.5 ms). A repeat had taken seven
-round trips, each waiting for the GIL again: with the repeats and dropped requests turned off
-(`--repeat-rate 0 --drop-rate 0`) the app used 2.1 ms per answer where the default mix used
-3.0. Nothing lost or doubled in any
-run. `--embedded`: 116 answers/s, p99 196 ms, no failed request.
+runs: 1,660-2,980 /health/ requests/s that session), under gunicorn gthread 3x4, the server
+then. After the HIT paths' short middleware chain, the prepared submit statement and the
+one-query repeat (config/handlers.py, annotation/services/first_answer.py,
+annotation/services/answers.py), seven runs: submit p99 19.3, 21.6, 40.0, 57.1, 72.1, 117 and
+175 ms, and 22.9 with `--kill-worker` (59 failed requests retried); p50 4-17 ms; closed loop
+406-490 answers/s; app 2.4-3.6 + database 0.8-1.0 + client 0.5-0.7 ms CPU per answer. Before
+them, the same session: p99 323 and 454 ms (closed loop 324-325 answers/s; app 3.5-3.6 +
+database 1.3-1.5 ms). A repeat had taken seven round trips, each waiting for the GIL again:
+with the repeats and dropped requests turned off (`--repeat-rate 0 --drop-rate 0`) the app used
+2.1 ms per answer where the default mix used 3.0. Nothing lost or doubled in any run.
+`--embedded`: 116 answers/s, p99 196 ms, no failed request. granian then replaced gunicorn
+(config/serve.py); in one later session, `--compare` at 310 offered: submit p99 41.2 ms
+(granian 3x4), 73.8 (granian 2x6), 433 (gunicorn gthread 3x4), 197 (gunicorn sync-8); closed
+loops with `--rate 0 --think-ms 100`, three interleaved pairs: 499, 530, 593 answers/s with
+granian 3x4 against 382, 391, 462 with gunicorn gthread 3x4, app CPU 1.9-2.3 against 2.6-3.1 ms
+per answer. The default run under granian: p99 60.1 ms, closed loop 478.5 answers/s; with
+`--kill-worker` p99 57.0 ms, 66 failed requests retried, nothing lost.
 
 Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
 counts distinct acknowledged answers in the same window. The baseline of the ratio printed is
@@ -102,15 +108,16 @@ CLASSIFY_MODEL = CrowdModel(slip=0.0)
 CONFIG = re.compile(rb'<script id="hit-config" type="application/json">(.*?)</script>', re.S)
 CAMPAIGN = "load-bench"
 TURK_SUBMIT_TO = "https://workersandbox.mturk.com"
-# gunicorn configurations compared by --compare: (worker class, workers, threads).
-# The rest of the settings are config/gunicorn.py's, as in docker-compose.yml.
+# Servers compared by --compare: (server or gunicorn worker class, workers, threads). granian
+# runs as config/serve.py starts it (docker-compose.yml), gunicorn with config/gunicorn.py's
+# settings: the baseline, measured in the same run.
 SERVERS = {
-    "sync-8": ("sync", 8, 1),
+    "granian-3x4": ("granian", 3, 4),
+    "granian-2x6": ("granian", 2, 6),
     "gthread-3x4": ("gthread", 3, 4),
-    "gthread-4x4": ("gthread", 4, 4),
-    "gthread-6x2": ("gthread", 6, 2),
+    "sync-8": ("sync", 8, 1),
 }
-DEFAULT_SERVER = "gthread-3x4"
+DEFAULT_SERVER = "granian-3x4"
 # The load to carry: 300 answers/s from 200 workers, with submit p99 under 200 ms. The run
 # offers a little more, so that the answers counted in the window (which can fall a few short
 # of those started, at its edges) still say whether 300 a second were served.
@@ -308,12 +315,18 @@ def start_server(args: argparse.Namespace, env: dict[str, str], port: int) -> su
         # What `make demo` runs.
         cmd = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     else:
-        worker_class, workers, threads = SERVERS[args.server]
-        cmd = [
-            str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
-            "-c", "config/gunicorn.py", "-b", f"127.0.0.1:{port}", "-k", worker_class,
-            "-w", str(workers), "--threads", str(threads), "--log-level", "warning",
-        ]  # fmt: skip
+        kind, workers, threads = SERVERS[args.server]
+        if kind == "granian":
+            cmd = [
+                sys.executable, "-m", "config.serve", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--threads", str(threads),
+            ]  # fmt: skip
+        else:
+            cmd = [
+                str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
+                "-c", "config/gunicorn.py", "-b", f"127.0.0.1:{port}", "-k", kind,
+                "-w", str(workers), "--threads", str(threads), "--log-level", "warning",
+            ]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     threading.Thread(target=_drain, args=(server,), daemon=True).start()
     for _ in range(200):
@@ -362,7 +375,8 @@ def database_backends(env: dict[str, str]) -> list[int]:
         return [row[0] for row in cur.fetchall()]
 
 
-def gunicorn_workers(master: int) -> list[int]:
+def server_workers(master: int) -> list[int]:
+    """The worker processes of a granian or gunicorn server: its main process's children."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
 
@@ -775,22 +789,22 @@ def run_load(
         warm = start + args.warmup
         end = warm + seconds
         time.sleep(warm - time.monotonic())
-        serving = [server.pid, *gunicorn_workers(server.pid)]
+        serving = [server.pid, *server_workers(server.pid)]
         backends = database_backends(env)
         cpu_before = cpu_seconds(serving), cpu_seconds(backends), time.process_time()
         if kill_worker:
             time.sleep(warm + seconds / 2 - time.monotonic())
-            victim = gunicorn_workers(server.pid)[0]
+            victim = server_workers(server.pid)[0]
             os.kill(victim, signal.SIGKILL)
             killed = victim
         time.sleep(max(0.0, end - time.monotonic()))
-        serving = sorted({*serving, *gunicorn_workers(server.pid)})
+        serving = sorted({*serving, *server_workers(server.pid)})
         cpu_after = cpu_seconds(serving), cpu_seconds(backends), time.process_time()
         stop.set()
         for t in threads:
             t.join(timeout=60)
         if kill_worker:
-            respawned = len(gunicorn_workers(server.pid))
+            respawned = len(server_workers(server.pid))
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -937,7 +951,7 @@ def main() -> None:
         saturated = None
         if args.rate > 0 and args.saturate_seconds > 0 and not args.kill_worker:
             saturated = run_load(args, tasks, env, 0.0, args.saturate_seconds, baseline=False)
-    where = "runserver on SQLite" if args.embedded else f"gunicorn {args.server} on PostgreSQL"
+    where = "runserver on SQLite" if args.embedded else f"{args.server} on PostgreSQL"
     load = f"{args.rate:.0f} answers/s offered" if args.rate else "a closed loop"
     print(f"{args.workers} simulated workers, {where}, {load}, think {args.think_ms:.0f} ms, "
           f"{args.seconds:.0f} s measured; load average {os.getloadavg()[0]:.2f}")  # fmt: skip

@@ -1,10 +1,11 @@
-"""gunicorn's settings for the web service (`gunicorn -c config/gunicorn.py config.wsgi`):
-docker-compose.yml, the Dockerfile and bench/load.py run the same. Command-line options win.
+"""gunicorn's settings (`gunicorn -c config/gunicorn.py config.wsgi`): the server the web
+service ran before granian (config/serve.py), kept as bench/load.py's baseline and for sites
+that prefer it. Command-line options win.
 
 gthread, 3 workers x 4 threads by default (GUNICORN_WORKERS, GUNICORN_THREADS): of the
-configurations bench/load.py compares on two cores it used the least CPU per answer. Sync
-workers (8) had a shorter tail on some runs but cost 20-40% more CPU per answer: more
-processes each fill their own kept task content, and every request opens a connection.
+gunicorn configurations bench/load.py compares on two cores it used the least CPU per
+answer. Sync workers (8) had a shorter tail on some runs but cost 20-40% more CPU per answer:
+more processes each fill their own kept task content, and every request opens a connection.
 """
 
 import os

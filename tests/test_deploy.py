@@ -40,7 +40,7 @@ def test_compose_stack_has_every_service_with_health_checks():
     for name in services:
         assert "healthcheck" in services[name], name
     assert "inspect ping" in services["worker"]["healthcheck"]["test"][-1]
-    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert "config.serve" in " ".join(services["web"]["command"])
     assert "--queues=gpu" in services["gpu-worker"]["command"]
     devices = services["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]

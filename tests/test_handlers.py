@@ -1,4 +1,4 @@
-"""The WSGI application gunicorn and runserver serve (config/wsgi.py): HIT paths through the
+"""The WSGI application granian and runserver serve (config/wsgi.py): HIT paths through the
 short middleware chain (config/handlers.py), everything else through Django's full one.
 
 Requests go through `config.wsgi.application` itself, as a WSGI server calls it (Django's test
