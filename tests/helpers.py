@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+
+def free_port() -> int:
+    """A TCP port free on localhost now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def write_jpeg(path: Path, size: tuple[int, int] = (500, 375), seed: int = 0) -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,13 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.slow
 
 
 def _get(url: str) -> tuple[int, Message]:
@@ -66,7 +62,7 @@ def served(tmp_path):
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True,
         timeout=300,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "config.serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2", "--threads", "2"],
@@ -82,7 +78,6 @@ def served(tmp_path):
         server.wait(10)
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_granian_serves_the_application_and_stops_on_sigterm(served):
     base, server = served
     status, headers = _get(base + "/health/")

@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = re.compile(r'<script id="hit-config" type="application/json">(.*?)</script>', re.S)
 pytestmark = pytest.mark.slow
@@ -27,14 +29,6 @@ from tests.hits.factories import make_campaign, make_classify_task, make_grid
 campaign = make_campaign()
 print(make_grid(campaign).public_id, make_classify_task(campaign).public_id)
 """
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
