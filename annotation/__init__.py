@@ -1,0 +1,1 @@
+"""The schema's history: migrations only (see apps.py)."""

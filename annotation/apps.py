@@ -2,6 +2,8 @@ from django.apps import AppConfig
 
 
 class AnnotationConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
+    """The schema's history. Its migrations created every table; the models now live in the
+    domain apps (catalogue, crowd, pipeline, review), which keep those tables by name."""
+
     name = "annotation"
-    verbose_name = "Annotation"
+    verbose_name = "Schema history"

@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.aggregation import (  # noqa: E402
+from bench.reference_data import classify_dev_path
+from pipeline.replay import read_records
+from pipeline.rules.aggregation import (
     Response,
     aggregate_image,
     coselection_weights,
@@ -34,8 +36,6 @@ from pipeline.aggregation import (  # noqa: E402
     partition_answers,
     partition_label_order,
 )
-from pipeline.reference_data import classify_dev_path  # noqa: E402
-from pipeline.replay import read_records  # noqa: E402
 
 DEFAULT_INPUT = classify_dev_path()
 

@@ -33,24 +33,14 @@ django.setup()
 
 from django.db import transaction  # noqa: E402
 
-from annotation.models import (  # noqa: E402
-    Assignment,
-    Campaign,
-    CandidateLabel,
-    ClassifyAnswer,
-    ClassifyAnswerLabel,
-    ClassifyTask,
-    Dataset,
-    Image,
-    ImageInclusion,
-    LabelClass,
-    Worker,
-)
-from pipeline.reference_data import classify_dev_path  # noqa: E402
-from pipeline.replay import aggregate_record, read_records  # noqa: E402
-from pipeline.stages.aggregation import aggregate_campaign, stored_aggregates  # noqa: E402
-from pipeline.stages.classify_qc import run_qc  # noqa: E402
-from pipeline.stages.classify_tasks import create_classify_tasks  # noqa: E402
+from bench.reference_data import classify_dev_path
+from catalogue.models import Dataset, Image, LabelClass
+from crowd.models import Assignment, ClassifyAnswer, ClassifyAnswerLabel, ClassifyTask, Worker
+from pipeline.models import Campaign, CandidateLabel, ImageInclusion
+from pipeline.replay import aggregate_record, read_records
+from pipeline.stages.aggregation import aggregate_campaign, stored_aggregates
+from pipeline.stages.classify_qc import run_qc
+from pipeline.stages.classify_tasks import create_classify_tasks
 
 NAME = "bench-classify-stage"
 

@@ -10,8 +10,8 @@ it and loads the class catalogue when missing. Setup (not timed): 10,000 images 
 as an ensemble's confusions would be, a few far ones), the grids built by the real stage, and
 9 answers per grid written by the crowd simulator's answer model (10% spammers, COPY for the
 selections). The answers are written straight to the database
-(pipeline.stages.simulate_crowd), not posted to the HIT endpoints as the demo's crowd does
-(pipeline.crowd_http): some 33,000 answers through the endpoints would take minutes, far
+(simulation.contains_crowd), not posted to the HIT endpoints as the demo's crowd does
+(simulation.http_crowd): some 33,000 answers through the endpoints would take minutes, far
 longer than the stages measured here. --reuse keeps the campaign of an earlier run instead
 (its tables then carry the dead rows of earlier runs, which slows every stage down).
 
@@ -62,7 +62,7 @@ def setup_django() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from annotation.models import LabelClass
+    from catalogue.models import LabelClass
 
     call_command("migrate", verbosity=0)
     if not LabelClass.objects.exclude(hypernym_distances={}).exists():
@@ -83,10 +83,11 @@ def make_campaign(n_images: int, seed: int):
     from django.db import connection
     from django.utils import timezone
 
-    from annotation.models import Campaign, Dataset, Image, LabelClass, PotentialLabel
+    from catalogue.models import Dataset, Image, LabelClass
+    from pipeline.models import Campaign, PotentialLabel
     from pipeline.stages.bulk import insert_rows
     from pipeline.stages.grids import build_grids
-    from pipeline.stages.simulate_crowd import simulate_contains
+    from simulation.contains_crowd import simulate_contains
 
     rng = random.Random(seed)
     name = f"bench-contains-{n_images}"
@@ -171,7 +172,7 @@ def make_campaign(n_images: int, seed: int):
 
 def baseline_frequencies(campaign) -> int:
     """The loop the GROUP BY replaces: every selection row of the campaign through Python."""
-    from annotation.models import ContainsAnswer, ContainsSelection, GridItem, QcStatus
+    from crowd.models import ContainsAnswer, ContainsSelection, GridItem, QcStatus
 
     kept = dict(
         ContainsAnswer.objects.filter(grid__campaign=campaign, qc_status=QcStatus.KEPT)
@@ -210,13 +211,8 @@ def main() -> None:
     setup_django()
     from django.db import connection
 
-    from annotation.models import (
-        Campaign,
-        CandidateLabel,
-        ContainsAnswer,
-        ImageInclusion,
-        SelectionFrequency,
-    )
+    from crowd.models import ContainsAnswer
+    from pipeline.models import Campaign, CandidateLabel, ImageInclusion, SelectionFrequency
     from pipeline.stages.candidates import compute_candidates, compute_inclusion
     from pipeline.stages.contains_qc import run_qc
     from pipeline.stages.selection_frequencies import compute_frequencies, count_pairs

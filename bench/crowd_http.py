@@ -8,7 +8,7 @@ Uses its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres:postgres@127.0.0.1:5432/finelabel_bench_crowd), created and migrated when
 missing. Setup (not timed): a campaign of `--images` images over 12 classes, 3 potential
 labels each, and its grids. Timed, each on freshly emptied answers: the direct writer
-(pipeline.stages.simulate_crowd), the in-process endpoints and HTTP with `--threads` keep-alive
+(simulation.contains_crowd), the in-process endpoints and HTTP with `--threads` keep-alive
 connections to gunicorn (`--gunicorn-workers` sync workers), every answer a page GET and a
 submit POST. Last line: `answers=... direct_per_s=... inprocess_per_s=... http_per_s=...
 inprocess_vs_direct=... http_vs_direct=...`.
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.contains import ensure_database  # noqa: E402
+from bench.contains import ensure_database
 
 DEFAULT_DB = "postgres://postgres:postgres@127.0.0.1:5432/finelabel_bench_crowd"
 
@@ -43,7 +43,7 @@ def setup_django() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from annotation.models import LabelClass
+    from catalogue.models import LabelClass
 
     call_command("migrate", verbosity=0)
     if not LabelClass.objects.exists():
@@ -52,7 +52,8 @@ def setup_django() -> None:
 
 
 def make_campaign(n_images: int):
-    from annotation.models import Campaign, Dataset, Image, LabelClass, PotentialLabel
+    from catalogue.models import Dataset, Image, LabelClass
+    from pipeline.models import Campaign, PotentialLabel
     from pipeline.stages.grids import build_grids
 
     name = "bench-crowd"
@@ -85,7 +86,7 @@ def make_campaign(n_images: int):
 
 
 def clear_answers(campaign) -> None:
-    from annotation.models import Assignment
+    from crowd.models import Assignment
 
     Assignment.objects.filter(campaign=campaign).delete()
 
@@ -122,8 +123,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     setup_django()
-    from pipeline.crowd_http import Http, InProcess, crowd_contains
-    from pipeline.stages.simulate_crowd import simulate_contains
+    from simulation.contains_crowd import simulate_contains
+    from simulation.http_crowd import Http, InProcess, crowd_contains
 
     campaign = make_campaign(args.images)
     n, direct_s = timed(campaign, simulate_contains)

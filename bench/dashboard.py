@@ -42,12 +42,12 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from annotation.models import LabelClass
+    from catalogue.models import LabelClass
     from dashboard import charts as ch
     from dashboard.analyses import compute
+    from dashboard.figure_data import analysis_version
     from dashboard.gc_pause import gc_paused
-    from dashboard.sample import build_sample_campaign
-    from pipeline.stages.analysis_data import analysis_version
+    from simulation.sample_campaign import build_sample_campaign
 
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)

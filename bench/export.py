@@ -45,10 +45,21 @@ def generate(count: int, fresh: bool) -> int:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from annotation import models as m
+    from catalogue.models import Dataset, Image, LabelClass
+    from pipeline.models import (
+        Campaign,
+        CandidateLabel,
+        ImageInclusion,
+        ImageLabels,
+        ImageObject,
+        ImageObjectLabel,
+        ModelPrediction,
+        PotentialLabel,
+        SelectionFrequency,
+    )
 
     name = f"bench-export-{count}"
-    existing = m.Campaign.objects.filter(name=name).first()
+    existing = Campaign.objects.filter(name=name).first()
     if existing and not fresh and existing.dataset.images.count() == count:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -57,19 +68,19 @@ def generate(count: int, fresh: bool) -> int:
         dataset = existing.dataset
         existing.delete()
         dataset.delete()
-    if m.LabelClass.objects.count() < 1000:
+    if LabelClass.objects.count() < 1000:
         call_command("load_imagenet_classes", "--no-hierarchy", verbosity=0)
-    classes = list(m.LabelClass.objects.order_by("index").values_list("id", flat=True))
+    classes = list(LabelClass.objects.order_by("index").values_list("id", flat=True))
     rng = np.random.default_rng(count)
     batch = 5000
     with transaction.atomic():
-        dataset = m.Dataset.objects.create(name=name)
-        campaign = m.Campaign.objects.create(name=name, dataset=dataset, state="done")
+        dataset = Dataset.objects.create(name=name)
+        campaign = Campaign.objects.create(name=name, dataset=dataset, state="done")
         for start in range(0, count, batch):
             n = min(batch, count - start)
             labels = rng.choice(classes, size=(n, 4))
-            images = m.Image.objects.bulk_create(
-                m.Image(
+            images = Image.objects.bulk_create(
+                Image(
                     dataset=dataset,
                     source=f"/bench/{name}/ILSVRC2012_val_{start + i:08d}.JPEG",
                     label_id=int(labels[i, 0]),
@@ -93,7 +104,7 @@ def _pipeline_rows(m, campaign, images, labels, rng) -> None:
     for image, row in zip(images, labels, strict=True):
         ids = [int(x) for x in dict.fromkeys(row)]
         predictions.append(
-            m.ModelPrediction(
+            ModelPrediction(
                 image=image,
                 model_name="resnet50.a1_in1k",
                 weights="random",
@@ -105,7 +116,7 @@ def _pipeline_rows(m, campaign, images, labels, rng) -> None:
         for rank, label in enumerate(ids):
             selected = int(rng.integers(0, 10))
             potential.append(
-                m.PotentialLabel(
+                PotentialLabel(
                     campaign=campaign,
                     image=image,
                     label_id=label,
@@ -114,7 +125,7 @@ def _pipeline_rows(m, campaign, images, labels, rng) -> None:
                 )
             )
             frequencies.append(
-                m.SelectionFrequency(
+                SelectionFrequency(
                     campaign=campaign,
                     image=image,
                     label_id=label,
@@ -125,25 +136,25 @@ def _pipeline_rows(m, campaign, images, labels, rng) -> None:
             )
             if rank < 3:
                 candidates.append(
-                    m.CandidateLabel(
+                    CandidateLabel(
                         campaign=campaign, image=image, label_id=label, rule=1, rank=rank
                     )
                 )
         follow_up = rng.random() < 0.7
         inclusions.append(
-            m.ImageInclusion(
+            ImageInclusion(
                 campaign=campaign, image=image, category="follow_up" if follow_up else "easy"
             )
         )
         if follow_up:
             finals.append((image, ids, 1 + int(rng.random() < 0.3)))
-    m.ModelPrediction.objects.bulk_create(predictions)
-    m.PotentialLabel.objects.bulk_create(potential)
-    m.SelectionFrequency.objects.bulk_create(frequencies)
-    m.CandidateLabel.objects.bulk_create(candidates)
-    m.ImageInclusion.objects.bulk_create(inclusions)
-    labels_rows = m.ImageLabels.objects.bulk_create(
-        m.ImageLabels(
+    ModelPrediction.objects.bulk_create(predictions)
+    PotentialLabel.objects.bulk_create(potential)
+    SelectionFrequency.objects.bulk_create(frequencies)
+    CandidateLabel.objects.bulk_create(candidates)
+    ImageInclusion.objects.bulk_create(inclusions)
+    labels_rows = ImageLabels.objects.bulk_create(
+        ImageLabels(
             campaign=campaign,
             image=image,
             main_label_id=ids[0],
@@ -154,13 +165,13 @@ def _pipeline_rows(m, campaign, images, labels, rng) -> None:
         )
         for image, ids, objects in finals
     )
-    objects = m.ImageObject.objects.bulk_create(
-        m.ImageObject(image_labels=row, index=k, label_id=ids[k])
+    objects = ImageObject.objects.bulk_create(
+        ImageObject(image_labels=row, index=k, label_id=ids[k])
         for row, (_, ids, count) in zip(labels_rows, finals, strict=True)
         for k in range(min(count, len(ids)))
     )
-    m.ImageObjectLabel.objects.bulk_create(
-        m.ImageObjectLabel(object=obj, label_id=obj.label_id, share=1.0, selection_frequency=0.8)
+    ImageObjectLabel.objects.bulk_create(
+        ImageObjectLabel(object=obj, label_id=obj.label_id, share=1.0, selection_frequency=0.8)
         for obj in objects
     )
 
@@ -180,8 +191,8 @@ class Sink:
 
 
 def run_export(campaign_id: int, fmt: str, baseline: bool) -> Sink:
-    from annotation import exports
-    from annotation.models import Campaign
+    from pipeline import exports
+    from pipeline.models import Campaign
 
     started = time.perf_counter()
     sink = Sink(started)
@@ -199,8 +210,8 @@ def run_export(campaign_id: int, fmt: str, baseline: bool) -> Sink:
 def measure(campaign_id: int, fmt: str, baseline: bool) -> dict:
     """In a child process: one untraced run (speed), one traced run (Python peak)."""
     setup()
-    from annotation import exports
-    from annotation.models import Campaign
+    from pipeline import exports
+    from pipeline.models import Campaign
 
     rows = exports.row_count(Campaign.objects.get(pk=campaign_id), fmt)
     best = None

@@ -61,7 +61,7 @@ def build_grid() -> str:
     django.setup()
     from django.core.management import call_command
 
-    from tests.hits.factories import make_campaign, make_grid
+    from tests.crowd.factories import make_campaign, make_grid
 
     call_command("migrate", verbosity=0)
     return make_grid(make_campaign(), files=True).public_id

@@ -19,7 +19,7 @@ With more than one worker, each round also imports with one (the parent alone, o
 ratio_vs_plain_1_worker is that import against the plain loop.
 
 The plain loop resizes with Pillow's default filter (bicubic); the import's thumbnails use
-antialiased bilinear (annotation.imports.processing.THUMBNAIL_FILTER: about 40% cheaper, and as
+antialiased bilinear (catalogue.imports.processing.THUMBNAIL_FILTER: about 40% cheaper, and as
 faithful once encoded and shown in a grid cell). ratio_vs_plain_same_filter compares the import
 with the plain loop using that filter too: what the import's own machinery (encoding the
 thumbnail, hashing, two files, processes, rows) costs beyond decoding and resizing.
@@ -54,7 +54,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-from annotation.imports.processing import THUMBNAIL_FILTER  # noqa: E402 (no Django in it)
+from catalogue.imports.processing import THUMBNAIL_FILTER
 
 DATASET_PREFIX = "bench-import-"
 
@@ -121,7 +121,7 @@ def setup_django(media: Path) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from annotation.models import LabelClass
+    from catalogue.models import LabelClass
 
     call_command("migrate", verbosity=0)
     if not LabelClass.objects.exists():
@@ -134,9 +134,9 @@ def real_import(root: Path, round_no: int, workers: int) -> tuple[float, float, 
     on this ext4 volume (mounted with online discard) a burst of deletions made every file
     created in the next minute 10-30x dearer (0.3-0.5 ms against 0.015-0.04 ms a file), which
     measured the cleanup, not the import."""
-    from annotation.imports.service import import_items
-    from annotation.imports.sources import folder_items
-    from annotation.models import Dataset
+    from catalogue.imports.service import import_items
+    from catalogue.imports.sources import folder_items
+    from catalogue.models import Dataset
 
     dataset = Dataset.objects.create(name=f"{DATASET_PREFIX}{round_no}")
     items = folder_items(root)
@@ -148,7 +148,7 @@ def real_import(root: Path, round_no: int, workers: int) -> tuple[float, float, 
 
 
 def drop_bench_datasets() -> None:
-    from annotation.models import Dataset
+    from catalogue.models import Dataset
 
     Dataset.objects.filter(name__startswith=DATASET_PREFIX).delete()
 

@@ -7,7 +7,7 @@ simulated workers, each a thread with its own keep-alive HTTP connection. A work
 task's page with MTurk's URL parameters (assignmentId, hitId, workerId, turkSubmitTo), reads
 the page's `hit-config` JSON (token, submit URL), thinks for a while and POSTs its answer,
 exactly as the page's script does. The answers come from the crowd simulator's answer models
-(pipeline.simulate, a tenth of the crowd spammers; pipeline.simulate_classify): each picture
+(simulation.contains_model, a tenth of the crowd spammers; simulation.classify_model): each picture
 holds its dataset label. As real browsers do, some answers are sent twice:
 a few after the client gave up on the response (the request is sent, the connection dropped
 unread, and the same assignment submitted again), a few again after their acknowledgement.
@@ -27,13 +27,13 @@ Modes:
 - `--embedded`: the demo's setup (no DATABASE_URL: SQLite under a temporary var dir, served
   by `manage.py runserver`), 50 workers; no request may fail;
 - `--compare`: runs of granian and gunicorn configurations one after the other, the figures
-  that chose the default; gunicorn gthread 3x4 (config/gunicorn.py) is the baseline.
+  that chose the default; gunicorn gthread 3x4 (bench/gunicorn_conf.py) is the baseline.
 
 CPU time per answer is read from /proc for the server's processes, the PostgreSQL backends of
 the bench database and this client (with SQLite, the database's work counts as the app's): on
 a shared machine it says more than answers/s, which depends on what else runs. The server runs
 as config/serve.py starts it (granian, 3 workers x 4 threads), as docker-compose.yml does;
-`--server` picks another from SERVERS. Of the gunicorn configurations (config/gunicorn.py),
+`--server` picks another from SERVERS. Of the gunicorn configurations (bench/gunicorn_conf.py),
 gthread 3x4 used the least CPU per answer: 3.6 ms in the app where 8 sync workers used
 4.4-5.1 in the same session (each process fills its own kept task content, each request
 opens a connection).
@@ -49,8 +49,8 @@ fills its kept task content (warmup_p99_ms, 250-870 ms).
 Measured on the 2-core machine, at 310 answers/s offered (its speed varies about 2x between
 runs: 1,660-2,980 /health/ requests/s that session), under gunicorn gthread 3x4, the server
 then. After the HIT paths' short middleware chain, the prepared submit statement and the
-one-query repeat (config/handlers.py, annotation/services/first_answer.py,
-annotation/services/answers.py), seven runs: submit p99 19.3, 21.6, 40.0, 57.1, 72.1, 117 and
+one-query repeat (config/handlers.py, crowd/services/first_answer.py,
+crowd/services/answers.py), seven runs: submit p99 19.3, 21.6, 40.0, 57.1, 72.1, 117 and
 175 ms, and 22.9 with `--kill-worker` (59 failed requests retried); p50 4-17 ms; closed loop
 406-490 answers/s; app 2.4-3.6 + database 0.8-1.0 + client 0.5-0.7 ms CPU per answer. Before
 them, the same session: p99 323 and 454 ms (closed loop 324-325 answers/s; app 3.5-3.6 +
@@ -96,8 +96,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pipeline.simulate import SPAMMER_KINDS, answer_grid, make_crowd, think_time_ms  # noqa: E402
-from pipeline.simulate_classify import CrowdModel, SimTask, answer  # noqa: E402
+from simulation.classify_model import CrowdModel, SimTask, answer
+from simulation.contains_model import SPAMMER_KINDS, answer_grid, make_crowd, think_time_ms
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -109,7 +109,7 @@ CONFIG = re.compile(rb'<script id="hit-config" type="application/json">(.*?)</sc
 CAMPAIGN = "load-bench"
 TURK_SUBMIT_TO = "https://workersandbox.mturk.com"
 # Servers compared by --compare: (server or gunicorn worker class, workers, threads). granian
-# runs as config/serve.py starts it (docker-compose.yml), gunicorn with config/gunicorn.py's
+# runs as config/serve.py starts it (docker-compose.yml), gunicorn with bench/gunicorn_conf.py's
 # settings: the baseline, measured in the same run.
 SERVERS = {
     "granian-3x4": ("granian", 3, 4),
@@ -165,7 +165,7 @@ def read_tasks(campaign, grids: int, tasks: int) -> list[Task]:
     crowd simulator does: each picture holds its dataset label."""
     from collections import defaultdict
 
-    from annotation.models import ClassifyOption, GridItem
+    from crowd.models import ClassifyOption, GridItem
 
     items = defaultdict(list)
     rows = GridItem.objects.filter(grid__campaign=campaign).order_by("grid_id", "position")
@@ -194,18 +194,11 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
     from django.core.files.storage import default_storage
     from PIL import Image as PILImage
 
-    from annotation.imports.processing import make_thumbnail
-    from annotation.models import (
-        Campaign,
-        ClassifyOption,
-        ClassifyTask,
-        ContainsGrid,
-        Dataset,
-        GridItem,
-        Image,
-        LabelClass,
-    )
-    from tests.hits.factories import photo_jpeg
+    from catalogue.imports.processing import make_thumbnail
+    from catalogue.models import Dataset, Image, LabelClass
+    from crowd.models import ClassifyOption, ClassifyTask, ContainsGrid, GridItem
+    from pipeline.models import Campaign
+    from tests.crowd.factories import photo_jpeg
 
     campaign = Campaign.objects.filter(name=CAMPAIGN).first()
     if campaign is not None:
@@ -293,7 +286,7 @@ def prepare_database(args: argparse.Namespace) -> list[Task]:
     django.setup()
     from django.core.management import call_command
 
-    from annotation.models import LabelClass
+    from catalogue.models import LabelClass
 
     call_command("migrate", verbosity=0)
     if LabelClass.objects.filter(index__lt=1000).count() < 1000:
@@ -324,7 +317,7 @@ def start_server(args: argparse.Namespace, env: dict[str, str], port: int) -> su
         else:
             cmd = [
                 str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
-                "-c", "config/gunicorn.py", "-b", f"127.0.0.1:{port}", "-k", kind,
+                "-c", "bench/gunicorn_conf.py", "-b", f"127.0.0.1:{port}", "-k", kind,
                 "-w", str(workers), "--threads", str(threads), "--log-level", "warning",
             ]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
@@ -531,7 +524,7 @@ class Arrivals:
 
 
 def answer_contains(worker, task: Task, rng: random.Random) -> list[int]:
-    """The selected positions, from the crowd simulator's answer model (pipeline.simulate):
+    """The selected positions, from the crowd simulator's answer model (simulation.contains_model):
     each picture holds its dataset label; controls are those of the query class."""
     truth = {p: frozenset([label]) for p, label in enumerate(task.labels)}
     controls = {p for p, label in enumerate(task.labels) if label == task.query}
@@ -681,7 +674,7 @@ def check_database(stats: Stats, run: str) -> dict[str, int]:
     from django.db import close_old_connections
     from django.db.models import Count
 
-    from annotation.models import (
+    from crowd.models import (
         Assignment,
         ClassifyAnswer,
         ClassifyAnswerLabel,
@@ -770,7 +763,7 @@ def run_load(
     killed = respawned = 0
     try:
         health = health_baseline(port, args.workers, 2.0) if baseline else float("nan")
-        # The simulator's crowd (pipeline.simulate), a tenth of it spammers of every kind.
+        # The simulator's crowd (simulation.contains_model), a tenth of it spammers of every kind.
         crowd = make_crowd(
             args.workers, 0.1, random.Random(run), spammer_kinds=SPAMMER_KINDS, prefix=run
         )

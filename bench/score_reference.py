@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.aggregation import object_labels  # noqa: E402
-from pipeline.reference_data import classify_dev_path  # noqa: E402
-from pipeline.replay import aggregate_record, read_records  # noqa: E402
+from bench.reference_data import classify_dev_path
+from pipeline.replay import aggregate_record, read_records
+from pipeline.rules.aggregation import object_labels
 
 Aggregate = Mapping[str, Any]
 

@@ -22,7 +22,7 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.utils.module_loading import import_string
 
-HIT_PATH_PREFIX = "/hit/"  # where config/urls.py mounts annotation.hits.urls
+HIT_PATH_PREFIX = "/hit/"  # where config/urls.py mounts crowd.hits.urls
 # Hooks that BaseHandler runs outside the chain; the short chain keeps none, so it takes only
 # middleware without them.
 _HOOKS = ("process_view", "process_template_response", "process_exception")

@@ -56,9 +56,13 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "annotation",
+    "annotation",  # the schema's history: its migrations created the tables the apps below use
+    "catalogue",
+    "crowd",
     "pipeline",
+    "review",
     "dashboard",
+    "simulation",
 ]
 
 MIDDLEWARE = [
@@ -161,7 +165,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "models_zoo.*": {"queue": "gpu"},
     "pipeline.tasks.potential_labels.*": {"queue": "gpu"},
-    "annotation.mturk.*": {"queue": "mturk"},
+    "crowd.mturk.*": {"queue": "mturk"},
 }
 # The cache holds the dashboard's analyses and charts. Shared through Redis when there is one,
 # so web workers and the Celery task that prewarms it after each stage see the same entries;
@@ -171,7 +175,7 @@ CACHE_URL = os.environ.get(
 )
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # What every worker of a HIT sees of its task, rendered once (annotation/hits/content.py):
+    # What every worker of a HIT sees of its task, rendered once (crowd/hits/content.py):
     # per process, so that a page view makes no round trip for it; about 20 kB an entry.
     "hits": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -201,7 +205,7 @@ NLTK_DATA = Path(os.environ.get("NLTK_DATA", VAR_DIR / "nltk_data"))
 FINELABEL_WEIGHTS_DIR = os.environ.get("FINELABEL_WEIGHTS_DIR", "")
 FINELABEL_IMAGE_URL_MAX_AGE = AWS_QUERYSTRING_EXPIRE
 FINELABEL_THUMBNAIL_SIZE = int(os.environ.get("FINELABEL_THUMBNAIL_SIZE", "256"))
-# The submit's one statement prepared once per database connection (annotation/services/
+# The submit's one statement prepared once per database connection (crowd/services/
 # first_answer.py); set 0 behind a connection pooler in transaction mode (PgBouncer's default).
 FINELABEL_PREPARED_SUBMIT = env_bool("FINELABEL_PREPARED_SUBMIT", True)
 FINELABEL_IMPORT_WORKERS = int(os.environ.get("FINELABEL_IMPORT_WORKERS", "0"))  # 0: all cores
@@ -220,7 +224,7 @@ FINELABEL_PUBLIC_URL = os.environ.get("FINELABEL_PUBLIC_URL", "")  # https base 
 FINELABEL_MTURK_SYNC_INTERVAL = int(os.environ.get("FINELABEL_MTURK_SYNC_INTERVAL", "600"))
 CELERY_BEAT_SCHEDULE = {
     "mturk-sync": {
-        "task": "annotation.mturk.sync_open_hits",
+        "task": "crowd.mturk.sync_open_hits",
         "schedule": FINELABEL_MTURK_SYNC_INTERVAL,
     },
 }
@@ -245,8 +249,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Choice sets shared by several review fields get one name each.
     "ENUM_NAME_OVERRIDES": {
-        "MistakeCategoryEnum": "annotation.models.review.MistakeCategory",
-        "VerdictEnum": "annotation.models.review.Verdict",
+        "MistakeCategoryEnum": "review.models.MistakeCategory",
+        "VerdictEnum": "review.models.Verdict",
     },
 }
 

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from catalogue import image_urls
 from config.handlers import HIT_PATH_PREFIX
+from dashboard import home
 from dashboard import views as dashboard_views
 
 admin.site.site_header = "finelabel"
@@ -11,10 +13,13 @@ admin.site.index_title = "Datasets, campaigns and labels"
 urlpatterns = [
     # First: the crowd's pages and submits are most of the requests a campaign serves (and
     # config/handlers.py serves them through a short middleware chain).
-    path(HIT_PATH_PREFIX.lstrip("/"), include("annotation.hits.urls")),
+    path(HIT_PATH_PREFIX.lstrip("/"), include("crowd.hits.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
     path("favicon.ico", dashboard_views.favicon),
-    path("api/", include("annotation.api.urls")),
-    path("", include("annotation.urls")),
+    path("api/", include("api.urls")),
+    path("", home.home, name="home"),
+    path("health/", home.health, name="health"),
+    path("img/<str:token>", image_urls.serve_image, name="image-file"),
+    path("", include("review.urls")),
 ]

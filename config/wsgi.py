@@ -15,7 +15,7 @@ application = Application()
 # The URLconf (and with it every view's imports, the dashboard's scipy and statsmodels among
 # them: seconds of CPU) now rather than on a process's first request: each granian worker
 # (config/serve.py) imports this module before it serves; under gunicorn's preload_app
-# (config/gunicorn.py) that is once, in the master, before the workers fork.
+# (bench/gunicorn_conf.py) that is once, in the master, before the workers fork.
 import_module(settings.ROOT_URLCONF)
 # What is loaded now lives as long as the process: out of the cyclic collector's sight. Its
 # full collections walked those 200,000 objects each time, 150-350 ms under load during which

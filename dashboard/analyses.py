@@ -10,11 +10,10 @@ import numpy as np
 from django.core.cache import cache
 from django.utils.text import slugify
 
-from annotation.models import Campaign
-from pipeline import analysis
-from pipeline.stages import analysis_data as data
-
-from .concurrent_loads import load_all
+from dashboard import figure_data as data
+from dashboard import figures as analysis
+from dashboard.concurrent_loads import load_all
+from pipeline.models import Campaign
 
 CACHE_SECONDS = 24 * 3600
 

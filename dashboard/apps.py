@@ -6,6 +6,6 @@ class DashboardConfig(AppConfig):
     verbose_name = "Dashboard"
 
     def ready(self) -> None:
-        from . import warm
+        from dashboard import warm
 
         warm.connect()  # a finished stage run queues the redraw of its campaign's dashboard

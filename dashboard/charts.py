@@ -16,13 +16,12 @@ import pandas as pd  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from pipeline.stages.potential_labels import (  # noqa: E402
+from dashboard.analyses import CACHE_SECONDS, CampaignAnalyses, cache_key
+from pipeline.stages.potential_labels import (
     RANDOM_WEIGHTS_NOTE,
     PotentialLabelsSource,
     potential_labels_source,
 )
-
-from .analyses import CACHE_SECONDS, CampaignAnalyses, cache_key  # noqa: E402
 
 FORMATS = ("svg", "png", "csv")
 MODEL_CONFUSION = "confusion-model-"

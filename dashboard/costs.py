@@ -1,12 +1,13 @@
 """The dashboard's money figures. Money has one source of truth,
-`annotation.mturk.selectors.mturk_summary` (over the fee rules of `annotation.mturk.costs`), the
+`crowd.mturk.selectors.mturk_summary` (over the fee rules of `crowd.mturk.costs`), the
 same figures as the campaign's admin page and `mturk summary`; this module only decides whether
 a campaign's crowd is paid at all."""
 
 from __future__ import annotations
 
-from annotation.models import Assignment, Campaign, Hit, Worker
-from annotation.mturk.selectors import MTurkSummary, mturk_summary
+from crowd.models import Assignment, Hit, Worker
+from crowd.mturk.selectors import MTurkSummary, mturk_summary
+from pipeline.models import Campaign
 
 
 def is_local_crowd(campaign: Campaign) -> bool:

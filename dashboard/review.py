@@ -12,20 +12,18 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
 
-from annotation.models import (
-    Campaign,
+from dashboard.analyses import CACHE_SECONDS
+from pipeline.models import Campaign, ModelPrediction
+from review import selectors as review
+from review.models import (
     EvaluationSlice,
     GroundTruthSet,
     HumanPick,
-    ModelPrediction,
     ProblemFlag,
     ReviewVote,
     TruthLabel,
 )
-from annotation.review import selectors as review
-from annotation.review.truth import EXPERT_SET
-
-from .analyses import CACHE_SECONDS
+from review.truth import EXPERT_SET
 
 # Above this many images, scoring waits for the "compute scores" link.
 INLINE_SCORING_IMAGES = 20_000

@@ -9,22 +9,20 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from annotation.images_access import thumbnail_url
-from annotation.models import (
-    Campaign,
+from catalogue.image_urls import thumbnail_url
+from crowd.models import (
     ClassifyAnswer,
     ClassifyTask,
     ContainsAnswer,
     ContainsGrid,
     ContainsSelection,
     GridItem,
-    ImageInclusion,
     QcStatus,
-    StageRun,
     Worker,
 )
-from pipeline import analysis
-from pipeline.stages import analysis_data as data
+from dashboard import figure_data as data
+from dashboard import figures as analysis
+from pipeline.models import Campaign, ImageInclusion, StageRun
 
 DROPPED = [QcStatus.DROPPED_WORKER, QcStatus.DROPPED_ANSWER]
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from dashboard import views
 
 urlpatterns = [
     path("", views.index, name="dashboard-index"),

@@ -8,16 +8,15 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from annotation.models import Campaign
+from dashboard import charts as ch
+from dashboard import selectors
+from dashboard.analyses import CACHE_SECONDS, cache_key, campaign_analyses
+from dashboard.concurrent_loads import Background
+from dashboard.costs import campaign_costs
+from dashboard.gc_pause import without_gc
+from dashboard.review import review_section
+from pipeline.models import Campaign
 from pipeline.stages.potential_labels import potential_labels_source
-
-from . import charts as ch
-from . import selectors
-from .analyses import CACHE_SECONDS, cache_key, campaign_analyses
-from .concurrent_loads import Background
-from .costs import campaign_costs
-from .gc_pause import without_gc
-from .review import review_section
 
 MODEL_CHARTS = ("model-accuracy", "top5-corrections", "human-assessment", "mistake-sf")
 

@@ -11,17 +11,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 
-from annotation.models import Campaign, StageRun
-
-from . import charts as ch
-from .analyses import campaign_analyses
-from .gc_pause import without_gc
+from dashboard import charts as ch
+from dashboard.analyses import campaign_analyses
+from dashboard.gc_pause import without_gc
+from pipeline.models import Campaign, StageRun
 
 
 @without_gc
 def warm_dashboard(campaign: Campaign) -> int:
     """Fill the cache with what the campaign's page shows; the number of charts drawn."""
-    from .views import cached_lists
+    from dashboard.views import cached_lists
 
     an = campaign_analyses(campaign)
     drawn, _ = ch.page_charts(campaign, an)

@@ -2,7 +2,7 @@
 
 No Django in here: the Django side loads models with ``load_models``, feeds (image_key,
 source) pairs and a ``read_bytes`` function to ``iter_predictions``, and stores each batch.
-Names are exported lazily so that importing ``models_zoo.potential`` (plain Python) does not
+Names are exported lazily so that importing ``pipeline.rules.potential_labels`` (plain Python) does not
 import torch and timm.
 """
 

@@ -34,15 +34,15 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset, get_worker_info
 
-from .preprocess import (
+from models_zoo.preprocess import (
     Feed,
     PreprocessSpec,
     group_by_preprocessing,
     normalize,
     plan_feeds,
 )
-from .registry import resolve_models
-from .weights import WeightsSource, create_model
+from models_zoo.registry import resolve_models
+from models_zoo.weights import WeightsSource, create_model
 
 ImageKey = Hashable
 ReadBytes = Callable[[Any], bytes]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.aggregation import aggregate_answers
+from pipeline.rules.aggregation import aggregate_answers
 
 
 class ReplayError(ValueError):

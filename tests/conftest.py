@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 
-from annotation.wordnet_data import DEBIAN_WORDNET, REQUIRED
+from catalogue.wordnet_data import DEBIAN_WORDNET, REQUIRED
 
 
 def wordnet_available() -> bool:
@@ -35,7 +35,7 @@ def catalogue_db(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def catalogue(catalogue_db, db):
-    from annotation.models import LabelClass
+    from catalogue.models import LabelClass
 
     if not LabelClass.objects.exists():  # a transactional test before this one flushed it
         call_command("load_imagenet_classes", verbosity=0)

@@ -17,12 +17,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from annotation.models import ContainsAnswer
 from config.handlers import HitHandler
 from config.wsgi import application
-
-from .hits.factories import make_campaign, make_grid
-from .hits.helpers import CONFIG, mturk_query, page_url
+from crowd.models import ContainsAnswer
+from tests.crowd.factories import make_campaign, make_grid
+from tests.crowd.hits.helpers import CONFIG, mturk_query, page_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

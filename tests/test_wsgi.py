@@ -1,5 +1,5 @@
 """What the WSGI module leaves loaded before a server's first request (each granian worker,
-config/serve.py; gunicorn's preload_app, config/gunicorn.py): the URLconf with every view's
+config/serve.py; gunicorn's preload_app, bench/gunicorn_conf.py): the URLconf with every view's
 imports, and all of it frozen out of the cyclic collector."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import template
 
-from annotation.mturk.costs import dollars as format_dollars
+from crowd.mturk.costs import dollars as format_dollars
 
 register = template.Library()
 

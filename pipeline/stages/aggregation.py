@@ -2,7 +2,7 @@
 
 Images that went through CLASSIFY
     The answers kept by quality control, in submission order, each as (selected labels, main
-    label), go through `pipeline.aggregation.aggregate_answers`: the very function that
+    label), go through `pipeline.rules.aggregation.aggregate_answers`: the very function that
     `manage.py aggregate_classify` replays the published data with. Labels are handed to it
     as class indices (LabelClass.index, the ImageNet class number), as in the published
     data, so exporting a campaign's kept answers to JSONL and replaying them gives exactly
@@ -34,21 +34,19 @@ from typing import Any
 
 from django.db import transaction
 
-from annotation.models import (
+from catalogue.models import LabelClass
+from crowd.models import ClassifyAnswer, ClassifyTask, QcStatus
+from pipeline.models import (
     Campaign,
-    ClassifyAnswer,
-    ClassifyTask,
     ImageInclusion,
     ImageLabels,
     ImageObject,
     ImageObjectLabel,
-    LabelClass,
-    QcStatus,
     SelectionFrequency,
     StageRun,
 )
-from pipeline.aggregation import aggregate_answers, object_labels
-from pipeline.inclusion import AMBIGUOUS, EASY, MISLABELED
+from pipeline.rules.aggregation import aggregate_answers, object_labels
+from pipeline.rules.inclusion import AMBIGUOUS, EASY, MISLABELED
 from pipeline.stages.classify_qc import answer_labels
 from pipeline.stages.classify_tasks import ClassifyStageError
 from pipeline.stages.runs import report_progress, stage_run

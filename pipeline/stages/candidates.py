@@ -1,12 +1,12 @@
 """Stages 3 and 4: candidate sets and inclusion, from the stored selection frequencies.
 
-Candidates (core: pipeline.candidates): per image, the five rules of PIPELINE.md over the
+Candidates (core: pipeline.rules.candidates): per image, the five rules of PIPELINE.md over the
 frequencies of its potential labels, with the WordNet distance of the catalogue (the stored
 `LabelClass.hypernym_distances`, no nltk at run time). Each candidate is stored as a
 CandidateLabel with the rule that admitted it and its `rank`: rules in order (1 dataset label,
 2 frequent, 3 distant, 4 filled), highest frequency first within a rule, then label id.
 
-Inclusion (core: pipeline.inclusion): per image, one of follow_up, easy, mislabeled,
+Inclusion (core: pipeline.rules.inclusion): per image, one of follow_up, easy, mislabeled,
 ambiguous, from the (selected, answers) counts of its pairs, stored as ImageInclusion; the
 counts per category are returned and kept in the run's message.
 
@@ -24,20 +24,14 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count
 
-from annotation.models import (
-    Campaign,
-    CandidateLabel,
-    ImageInclusion,
-    LabelClass,
-    SelectionFrequency,
-    StageRun,
-)
-from pipeline import candidates as core
-from pipeline import inclusion
+from catalogue.models import LabelClass
+from core.errors import MissingInput
+from pipeline.models import Campaign, CandidateLabel, ImageInclusion, SelectionFrequency, StageRun
+from pipeline.rules import candidates as core
+from pipeline.rules import inclusion
+from pipeline.rules.wordnet import distance_function
 from pipeline.stages.bulk import insert_rows
-from pipeline.stages.errors import MissingInput
 from pipeline.stages.runs import report_progress, stage_run
-from pipeline.wordnet import distance_function
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Stage 5 shell: quality control of a campaign's CLASSIFY answers.
 
-Loads every answer to the campaign's tasks, runs `pipeline.classify_quality.run_classify_qc`
+Loads every answer to the campaign's tasks, runs `pipeline.rules.classify_qc.run_classify_qc`
 with the campaign's threshold (rule 2 looks at each worker across all tasks, so it runs on
 the whole campaign at once) and writes each answer's `qc_status` and `qc_reason` in one
 transaction, a few bulk UPDATEs (one per outcome and reason, one per dropped worker) of the
@@ -25,9 +25,10 @@ from fractions import Fraction
 
 from django.db import transaction
 
-from annotation.models import Campaign, ClassifyAnswer, ClassifyAnswerLabel, QcStatus, StageRun
-from pipeline import classify_quality as core
-from pipeline.classify_quality import FlagReason, Outcome, share_threshold
+from crowd.models import ClassifyAnswer, ClassifyAnswerLabel, QcStatus
+from pipeline.models import Campaign, StageRun
+from pipeline.rules import classify_qc as core
+from pipeline.rules.classify_qc import FlagReason, Outcome, share_threshold
 from pipeline.stages.runs import report_progress, stage_run
 
 Progress = Callable[[int, int], object]

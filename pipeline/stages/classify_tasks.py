@@ -1,7 +1,7 @@
 """Stage 5 shell: the CLASSIFY tasks of a campaign, from its follow-up images.
 
 Loads the images that stage 4 sends on (ImageInclusion rows in the follow-up category) with
-their candidate labels, plans the tasks with `pipeline.classify_tasks.plan_tasks` and stores
+their candidate labels, plans the tasks with `pipeline.rules.classify_tasks.plan_tasks` and stores
 them in one transaction: a ClassifyTask per image under an opaque public id, and its
 candidates as ClassifyOption rows at their shuffled positions. Tasks with answers or
 assignments are never changed or deleted (see the core's docstring for the whole rule).
@@ -16,19 +16,11 @@ from dataclasses import asdict, dataclass
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from annotation.models import (
-    Assignment,
-    Campaign,
-    CandidateLabel,
-    ClassifyAnswer,
-    ClassifyOption,
-    ClassifyTask,
-    ImageInclusion,
-    StageRun,
-)
-from annotation.models.images import new_public_id
-from pipeline.classify_tasks import ExistingTask, TaskPlan, plan_tasks
-from pipeline.inclusion import FOLLOW_UP
+from catalogue.models.images import new_public_id
+from crowd.models import Assignment, ClassifyAnswer, ClassifyOption, ClassifyTask
+from pipeline.models import Campaign, CandidateLabel, ImageInclusion, StageRun
+from pipeline.rules.classify_tasks import ExistingTask, TaskPlan, plan_tasks
+from pipeline.rules.inclusion import FOLLOW_UP
 from pipeline.stages.runs import report_progress, stage_run
 
 Progress = Callable[[int, int], object]

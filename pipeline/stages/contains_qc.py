@@ -1,4 +1,4 @@
-"""CONTAINS quality control: judge every answer of a campaign (core: pipeline.contains_quality).
+"""CONTAINS quality control: judge every answer of a campaign (core: pipeline.rules.contains_qc).
 
 Per answer, the database counts the controls of its grid and how many of them the answer
 selected (two GROUP BY queries, no selection row in Python); the core applies the worker
@@ -17,17 +17,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count
 
-from annotation.models import (
-    Campaign,
-    ContainsAnswer,
-    ContainsSelection,
-    GridItem,
-    QcStatus,
-    StageRun,
-)
-from pipeline import contains_quality as core
+from core.errors import MissingInput
+from crowd.models import ContainsAnswer, ContainsSelection, GridItem, QcStatus
+from pipeline.models import Campaign, StageRun
 from pipeline.params import CampaignParams
-from pipeline.stages.errors import MissingInput
+from pipeline.rules import contains_qc as core
 from pipeline.stages.runs import report_progress, stage_run
 
 STATUS = {

@@ -1,4 +1,4 @@
-"""Stage 2, grid building: store the CONTAINS grids of a campaign (core: pipeline.grids).
+"""Stage 2, grid building: store the CONTAINS grids of a campaign (core: pipeline.rules.grids).
 
 Input: the campaign's PotentialLabel rows (stage 1) and the dataset label of each image. The
 images to relabel are those with potential labels; the dataset's other images (stage 1 has
@@ -10,14 +10,14 @@ flags in `notes`) and one GridItem per image shown, at its shuffled position, wi
 `is_control`. Everything is written in one transaction; the run's message keeps the summary
 and the packing warnings.
 
-Small classes and labels with few images (decided in pipeline.grids, stored here):
+Small classes and labels with few images (decided in pipeline.rules.grids, stored here):
 - A label with few images to test gets a small grid (its tested images plus the controls),
   never pooled with other labels: a grid has one query.
 - A class with too few images for `min_controls` controls: its grids take every control the
   class has (a grid that would have none is split in two so that each half controls the
   other); a grid still short of controls carries `short_of_controls` (and `no_controls` when
   it has none) in `notes`, the run message lists a warning per label, and quality control
-  keeps the answers of a grid without controls unchecked (pipeline.contains_quality).
+  keeps the answers of a grid without controls unchecked (pipeline.rules.contains_qc).
 
 Re-running: grids of a campaign without answers or assignments are replaced (deleted and
 rebuilt in the same transaction). Once any worker has been assigned a grid, the grids are
@@ -33,19 +33,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from annotation.models import (
-    Assignment,
-    Campaign,
-    ContainsAnswer,
-    ContainsGrid,
-    GridItem,
-    Image,
-    PotentialLabel,
-    StageRun,
-)
-from pipeline import grids as core
+from catalogue.models import Image
+from core.errors import MissingInput, OutputLocked
+from crowd.models import Assignment, ContainsAnswer, ContainsGrid, GridItem
+from pipeline.models import Campaign, PotentialLabel, StageRun
+from pipeline.rules import grids as core
 from pipeline.stages.bulk import insert_rows
-from pipeline.stages.errors import MissingInput, OutputLocked
 from pipeline.stages.runs import report_progress, stage_run
 
 Progress = Callable[[int, int], None]

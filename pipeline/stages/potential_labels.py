@@ -33,8 +33,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, F, Q
 
-from annotation.models import Campaign, Image, LabelClass, ModelPrediction, PotentialLabel, StageRun
-from models_zoo.potential import potential_labels_with_counts
+from catalogue.models import Image, LabelClass
+from pipeline.models import Campaign, ModelPrediction, PotentialLabel, StageRun
+from pipeline.rules.potential_labels import potential_labels_with_counts
 from pipeline.stages.runs import report_progress, stage_run
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from annotation.models import Campaign, StageRun
+from pipeline.models import Campaign, StageRun
 from pipeline.stages.statistics import analyze_stage_output
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ not, for three reasons:
   workers of the one grid where it is tested, as PIPELINE.md's "an image appears in one grid
   per potential label" and stage 4's "seen by 6 or more of the 9 workers" assume), while
   controls are reused unevenly across grids.
-- pipeline.grids keeps the roles apart already: an image whose dataset label is q is tested
+- pipeline.rules.grids keeps the roles apart already: an image whose dataset label is q is tested
   for q in exactly one q-grid and only serves as a control in the others.
 `include_controls=True` (command flag `--include-controls`) counts them anyway, recorded in
 the run's parameters, for comparison.
@@ -36,17 +36,9 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from annotation.models import (
-    Campaign,
-    ContainsAnswer,
-    ContainsGrid,
-    ContainsSelection,
-    GridItem,
-    QcStatus,
-    SelectionFrequency,
-    StageRun,
-)
-from pipeline.stages.errors import MissingInput
+from core.errors import MissingInput
+from crowd.models import ContainsAnswer, ContainsGrid, ContainsSelection, GridItem, QcStatus
+from pipeline.models import Campaign, SelectionFrequency, StageRun
 from pipeline.stages.runs import report_progress, stage_run
 
 

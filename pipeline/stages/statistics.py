@@ -15,25 +15,47 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Model
 
-from annotation import models as m
+from crowd.models import (
+    Assignment,
+    ClassifyAnswer,
+    ClassifyAnswerLabel,
+    ClassifyOption,
+    ClassifyTask,
+    ContainsAnswer,
+    ContainsGrid,
+    ContainsSelection,
+    GridItem,
+    Worker,
+)
+from pipeline.models import (
+    CandidateLabel,
+    ImageInclusion,
+    ImageLabels,
+    ImageObject,
+    ImageObjectLabel,
+    ModelPrediction,
+    PotentialLabel,
+    SelectionFrequency,
+    StageRun,
+)
 
-Stage = m.StageRun.Stage
+Stage = StageRun.Stage
 # What each stage writes in bulk (PIPELINE.md stages 1-6).
 WRITTEN: dict[str, tuple[type[Model], ...]] = {
-    Stage.POTENTIAL_LABELS: (m.ModelPrediction, m.PotentialLabel),
-    Stage.GRIDS: (m.ContainsGrid, m.GridItem),
-    Stage.CONTAINS_QC: (m.ContainsAnswer,),
-    Stage.SELECTION_FREQUENCIES: (m.SelectionFrequency,),
-    Stage.CANDIDATES: (m.CandidateLabel,),
-    Stage.INCLUSION: (m.ImageInclusion,),
-    Stage.CLASSIFY_TASKS: (m.ClassifyTask, m.ClassifyOption),
-    Stage.CLASSIFY_QC: (m.ClassifyAnswer,),
-    Stage.AGGREGATION: (m.ImageLabels, m.ImageObject, m.ImageObjectLabel),
+    Stage.POTENTIAL_LABELS: (ModelPrediction, PotentialLabel),
+    Stage.GRIDS: (ContainsGrid, GridItem),
+    Stage.CONTAINS_QC: (ContainsAnswer,),
+    Stage.SELECTION_FREQUENCIES: (SelectionFrequency,),
+    Stage.CANDIDATES: (CandidateLabel,),
+    Stage.INCLUSION: (ImageInclusion,),
+    Stage.CLASSIFY_TASKS: (ClassifyTask, ClassifyOption),
+    Stage.CLASSIFY_QC: (ClassifyAnswer,),
+    Stage.AGGREGATION: (ImageLabels, ImageObject, ImageObjectLabel),
 }
 # What the crowd writes (through the HIT pages a few rows at a time, which autovacuum keeps up
 # with; the direct simulators write them in bulk).
-ANSWER_TABLES = (m.Worker, m.Assignment, m.ContainsAnswer, m.ContainsSelection)
-CLASSIFY_ANSWER_TABLES = (m.Worker, m.Assignment, m.ClassifyAnswer, m.ClassifyAnswerLabel)
+ANSWER_TABLES = (Worker, Assignment, ContainsAnswer, ContainsSelection)
+CLASSIFY_ANSWER_TABLES = (Worker, Assignment, ClassifyAnswer, ClassifyAnswerLabel)
 
 
 def analyze(tables: Iterable[type[Model]]) -> None:

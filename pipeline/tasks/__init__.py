@@ -2,4 +2,4 @@
 
 One module per stage; importing them here registers every task with the app."""
 
-from . import classify, contains, ping, potential_labels  # noqa: F401
+from pipeline.tasks import classify, contains, ping, potential_labels

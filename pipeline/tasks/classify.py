@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from annotation.models import Campaign
+from pipeline.classify_flow import run_classify_to_labels
+from pipeline.models import Campaign
 from pipeline.stages.aggregation import aggregate_campaign
-from pipeline.stages.classify_pipeline import run_classify_to_labels
 from pipeline.stages.classify_qc import run_qc
 from pipeline.stages.classify_tasks import create_classify_tasks
-from pipeline.stages.simulate_classify import simulate_classify_answers
+from simulation.classify_crowd import simulate_classify_answers
 
 
 @shared_task(name="pipeline.classify.tasks")

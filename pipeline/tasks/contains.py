@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from annotation.models import Campaign
+from pipeline.models import Campaign
 from pipeline.stages import candidates, contains_qc, grids, selection_frequencies
 
 

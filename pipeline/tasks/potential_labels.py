@@ -13,7 +13,7 @@ from typing import Any
 from celery import Celery, chord, shared_task
 from celery.result import AsyncResult
 
-from annotation.models import Campaign, StageRun
+from pipeline.models import Campaign, StageRun
 from pipeline.stages import potential_labels as stage
 from pipeline.stages.runs import fail_run, finish_run, start_run
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashboard.sample import build_sample_campaign
+from simulation.sample_campaign import build_sample_campaign
 from tests.browser import needs_chromium, start_chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"

@@ -10,10 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from annotation.models import Campaign, LabelClass
+from catalogue.models import LabelClass
 from dashboard.analyses import compute
 from dashboard.concurrent_loads import Background, can_run_concurrently, load_all
-from dashboard.sample import build_sample_campaign
+from pipeline.models import Campaign
+from simulation.sample_campaign import build_sample_campaign
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,10 +8,11 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
-from annotation.models import Assignment, Bonus, Campaign, Hit, Worker
-from annotation.mturk.selectors import mturk_summary
+from crowd.models import Assignment, Bonus, Hit, Worker
+from crowd.mturk.selectors import mturk_summary
 from dashboard.costs import campaign_costs
-from tests.hits.factories import make_campaign, make_classify_task, make_grid
+from pipeline.models import Campaign
+from tests.crowd.factories import make_campaign, make_classify_task, make_grid
 
 pytestmark = pytest.mark.django_db
 

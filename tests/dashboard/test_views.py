@@ -14,9 +14,9 @@ from PIL import Image as PILImage
 
 from dashboard.analyses import campaign_analyses
 from dashboard.charts import build_charts
-from dashboard.sample import build_sample_campaign
+from simulation.sample_campaign import build_sample_campaign
+from tests.crowd.factories import make_grid
 from tests.dashboard.test_costs import paid_campaign, publish_hit, work
-from tests.hits.factories import make_grid
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def test_a_finished_stage_run_prewarms_the_dashboard(staff_client, campaign, set
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from annotation.models import StageRun
+    from pipeline.models import StageRun
     from pipeline.stages.runs import stage_run
 
     url = reverse("dashboard", args=[campaign.pk])
@@ -143,7 +143,7 @@ def test_dashboard_shows_hits_assignments_and_money_of_an_mturk_campaign(staff_c
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from annotation.models import Assignment
+    from crowd.models import Assignment
 
     settings.FINELABEL_MTURK_LIVE = False
     campaign = paid_campaign()

@@ -5,19 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from annotation.models import (
-    Assignment,
-    Campaign,
-    CandidateLabel,
-    ClassifyAnswer,
-    ClassifyAnswerLabel,
-    ClassifyTask,
-    Dataset,
-    Image,
-    ImageInclusion,
-    LabelClass,
-    Worker,
-)
+from catalogue.models import Dataset, Image, LabelClass
+from crowd.models import Assignment, ClassifyAnswer, ClassifyAnswerLabel, ClassifyTask, Worker
+from pipeline.models import Campaign, CandidateLabel, ImageInclusion
 
 FRUIT = ["n07747607", "n07749582", "n07745940"]  # orange, lemon, strawberry
 

@@ -10,14 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from pipeline.reference_data import classify_dev_path
-from pipeline.replay import (
-    ReplayError,
-    aggregate_record,
-    read_records,
-    replay_file,
-    replay_lines,
-)
+from bench.reference_data import classify_dev_path
+from pipeline.replay import ReplayError, aggregate_record, read_records, replay_file, replay_lines
 
 CLASSIFY_DEV = classify_dev_path()
 SAMPLE_EVERY = 7  # a few hundred published images, spread over the file

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from annotation.models import Dataset, Image, LabelClass, ModelPrediction
-from tests.hits.factories import make_image
+from catalogue.models import Dataset, Image, LabelClass
+from pipeline.models import ModelPrediction
+from tests.crowd.factories import make_image
 
 
 def val_image(dataset: Dataset, number: int, label: LabelClass, files: bool = False) -> Image:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from annotation.models import (
+from catalogue.models import Dataset
+from review.models import (
     ClassGuide,
-    Dataset,
     HumanPick,
     HumanSession,
     ProblemFlag,
@@ -18,11 +18,10 @@ from annotation.models import (
     ReviewVote,
     TruthLabel,
 )
-from annotation.review.truth import import_label_lists
+from review.truth import import_label_lists
 from tests.browser import needs_chromium, start_chromium
-from tests.hits.factories import make_image
-
-from .factories import staff
+from tests.crowd.factories import make_image
+from tests.review.factories import staff
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402

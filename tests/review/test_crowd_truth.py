@@ -10,19 +10,18 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from annotation.models import (
+from catalogue.models import Dataset
+from pipeline.models import (
     Campaign,
-    Dataset,
-    GroundTruthSet,
     ImageInclusion,
     ImageLabels,
     ImageObject,
     ImageObjectLabel,
     PotentialLabel,
-    TruthLabel,
 )
-from annotation.review.truth import crowd_truth
-from tests.annotation.labels_data import by_index, make_image
+from review.models import GroundTruthSet, TruthLabel
+from review.truth import crowd_truth
+from tests.pipeline.labels_data import by_index, make_image
 
 pytestmark = pytest.mark.django_db
 

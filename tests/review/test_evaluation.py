@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from pipeline import evaluation as ev
+from review import evaluation as ev
 
 
 def test_clopper_pearson_matches_shankar_table_1():

@@ -12,16 +12,9 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotation.models import (
-    Campaign,
-    Dataset,
-    GroundTruthSet,
-    ModelPrediction,
-    StageRun,
-    TruthLabel,
-)
-from annotation.review import selectors
+from catalogue.models import Dataset
 from models_zoo.registry import ensemble_models
+from pipeline.models import Campaign, ModelPrediction, StageRun
 from pipeline.stages.potential_labels import (
     RANDOM_WEIGHTS_NOTE,
     ChunkResult,
@@ -31,9 +24,10 @@ from pipeline.stages.potential_labels import (
     run_params,
 )
 from pipeline.stages.runs import stage_run
-from tests.annotation.labels_data import by_index, make_image
-
-from .factories import predict, staff
+from review import selectors
+from review.models import GroundTruthSet, TruthLabel
+from tests.pipeline.labels_data import by_index, make_image
+from tests.review.factories import predict, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +154,7 @@ def test_campaign_admin_histogram_marks_random_weights(
     catalogue, admin_client, random_weights, top_k
 ):
     campaign = potential_labels(random_weights, top_k)
-    page = admin_client.get(reverse("admin:annotation_campaign_change", args=[campaign.pk]))
+    page = admin_client.get(reverse("admin:pipeline_campaign_change", args=[campaign.pk]))
     text = html.unescape(page.content.decode())
     assert "<th>labels</th><th>images</th>" in text  # the histogram is there
     assert f"top-{top_k} predictions and the dataset label" in text

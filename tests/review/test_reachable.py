@@ -18,9 +18,11 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotation.models import (
-    Campaign,
-    Dataset,
+from catalogue.models import Dataset
+from pipeline.models import Campaign
+from review import evaluation as ev
+from review import services
+from review.models import (
     EvaluationSlice,
     GroundTruthSet,
     HumanPick,
@@ -29,11 +31,8 @@ from annotation.models import (
     ReviewVote,
     TruthLabel,
 )
-from annotation.review import services
-from pipeline import evaluation as ev
-from tests.annotation.labels_data import by_index, make_image
-
-from .factories import predict, staff
+from tests.pipeline.labels_data import by_index, make_image
+from tests.review.factories import predict, staff
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -364,11 +363,11 @@ def test_admin_links_campaign_and_dataset_to_the_review(world, client):
     admin_user = User.objects.create_superuser("root", password="x")
     client.force_login(admin_user)
     campaign = world["campaign"]
-    page = client.get(reverse("admin:annotation_campaign_change", args=[campaign.pk])).content
+    page = client.get(reverse("admin:pipeline_campaign_change", args=[campaign.pk])).content
     page = page.decode()
     assert reverse("review-next") in page and reverse("review-discussion") in page
     assert f"{reverse('score-list')}?dataset={campaign.dataset_id}" in page
-    datasets = client.get(reverse("admin:annotation_dataset_changelist")).content.decode()
+    datasets = client.get(reverse("admin:catalogue_dataset_changelist")).content.decode()
     link = f"?image__dataset__id__exact={campaign.dataset_id}"
     assert link in datasets.replace("&amp;", "&")
     for model in ("reviewitem", "truthlabel"):

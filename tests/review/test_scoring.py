@@ -9,8 +9,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotation.models import (
-    Dataset,
+from catalogue.models import Dataset
+from review import evaluation as ev
+from review import selectors, services
+from review.models import (
     EvaluationSlice,
     GroundTruthSet,
     ProblemFlag,
@@ -18,11 +20,8 @@ from annotation.models import (
     ReviewVote,
     TruthLabel,
 )
-from annotation.review import selectors, services
-from annotation.review.truth import expert_set, real_labels_path
-from pipeline import evaluation as ev
-
-from .factories import predict, staff, val_image
+from review.truth import expert_set, real_labels_path
+from tests.review.factories import predict, staff, val_image
 
 pytestmark = pytest.mark.django_db
 

@@ -6,17 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotation.models import (
-    ClassGuide,
-    Dataset,
-    HumanPick,
-    ProblemFlag,
-    ReviewItem,
-    ReviewVote,
-)
-from annotation.review import services
-
-from .factories import staff, val_image
+from catalogue.models import Dataset
+from review import services
+from review.models import ClassGuide, HumanPick, ProblemFlag, ReviewItem, ReviewVote
+from tests.review.factories import staff, val_image
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +107,7 @@ def test_human_pick_records_label_and_time(client, item):
 
 
 def test_admin_lists_every_review_table(client, item, django_user_model):
-    from annotation.review import services as s
+    from review import services as s
 
     admin_user = django_user_model.objects.create_superuser("root", password="x")
     client.force_login(admin_user)
@@ -136,6 +129,6 @@ def test_admin_lists_every_review_table(client, item, django_user_model):
     ):
         response = client.get(reverse(f"admin:annotation_{model}_changelist"))
         assert response.status_code == 200, model
-    page = client.get(reverse("admin:annotation_reviewitem_change", args=[item.pk]))
+    page = client.get(reverse("admin:review_reviewitem_change", args=[item.pk]))
     assert page.status_code == 200 and b"Spurious correlation" in page.content
     assert client.get(reverse("review-home")).status_code == 200

@@ -9,19 +9,16 @@ from collections.abc import Iterable, Sequence
 
 import pytest
 
-from annotation.models import (
+from catalogue.models import Dataset, Image, LabelClass
+from crowd.models import (
     Assignment,
-    Campaign,
     ContainsAnswer,
     ContainsGrid,
     ContainsSelection,
-    Dataset,
     GridItem,
-    Image,
-    LabelClass,
-    PotentialLabel,
     Worker,
 )
+from pipeline.models import Campaign, PotentialLabel
 
 _serial = itertools.count()
 

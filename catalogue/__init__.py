@@ -1,0 +1,1 @@
+"""Classes, WordNet, superclasses, datasets and their images."""

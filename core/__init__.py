@@ -1,0 +1,1 @@
+"""What every app shares: the project's errors and how commands and the API show them."""

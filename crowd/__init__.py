@@ -1,0 +1,1 @@
+"""The crowd: workers, HIT pages, answers, local invites and Mechanical Turk."""

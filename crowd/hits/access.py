@@ -1,0 +1,97 @@
+"""Who is looking at a HIT page, and the signed page token that lets that page submit.
+
+A page is opened in one of three modes:
+- "mturk": inside Mechanical Turk's ExternalQuestion iframe, with assignmentId, hitId,
+  workerId and turkSubmitTo in its URL;
+- "preview": MTurk shows the HIT before it is accepted (assignmentId is
+  ASSIGNMENT_ID_NOT_AVAILABLE, or absent): the task is shown but cannot be submitted;
+- "local": a lab annotator's signed invite link (crowd.services.invites).
+Anything else ("closed") shows the task with the reason it cannot be submitted.
+
+The submit endpoint takes no cookie: the page carries a token signed by the server that
+binds the task, worker, assignment and HIT, and the endpoint believes only that token about
+who submits. See README "HIT pages" for why this replaces Django's CSRF cookie here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest
+
+from crowd.services.answers import PREVIEW_ASSIGNMENT_ID, SubmissionError, Submitter
+from crowd.services.invites import read_invite
+
+SALT = "finelabel.hit-page"
+# A page must be submitted within a day of being opened (MTurk assignments last hours).
+PAGE_MAX_AGE = 24 * 3600
+
+
+@dataclass(frozen=True)
+class PageAccess:
+    mode: str  # mturk | preview | local | closed
+    submitter: Submitter | None = None
+    turk_submit_to: str = ""
+    reason: str = ""
+
+    @property
+    def can_submit(self) -> bool:
+        return self.submitter is not None
+
+
+def turk_submit_origin(value: str) -> str | None:
+    """turkSubmitTo reduced to its origin if it is one we post to, else None: the page
+    posts the assignment id there, so a link cannot send it to any other site."""
+    parts = urlsplit(value)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin if origin in settings.FINELABEL_TURK_SUBMIT_ORIGINS else None
+
+
+def page_access(request: HttpRequest, kind: str, public_id: str) -> PageAccess:
+    query = request.GET
+    if "invite" in query:
+        try:
+            return PageAccess("local", read_invite(query["invite"], kind, public_id))
+        except SubmissionError as exc:
+            return PageAccess("closed", reason=exc.message)
+    assignment_id = query.get("assignmentId", "")
+    if assignment_id in ("", PREVIEW_ASSIGNMENT_ID):
+        return PageAccess("preview", reason="Preview: accept the HIT to start working on it.")
+    worker_id, hit_id = query.get("workerId", ""), query.get("hitId", "")
+    origin = turk_submit_origin(query.get("turkSubmitTo", ""))
+    if not worker_id or origin is None:
+        return PageAccess(
+            "closed", reason="This page was opened without valid Mechanical Turk parameters."
+        )
+    return PageAccess("mturk", Submitter(worker_id, assignment_id, hit_id), origin)
+
+
+def page_token(kind: str, public_id: str, submitter: Submitter) -> str:
+    payload = {
+        "k": kind,
+        "t": public_id,
+        "w": submitter.worker_id,
+        "a": submitter.assignment_id,
+        "h": submitter.hit_id,
+        "s": submitter.source,
+    }
+    return signing.dumps(payload, salt=SALT)
+
+
+def read_page_token(token: object, kind: str, public_id: str) -> Submitter:
+    if not isinstance(token, str) or not token:
+        raise SubmissionError("The page token is missing; reload the page.", "no_token")
+    try:
+        data = signing.loads(token, salt=SALT, max_age=PAGE_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise SubmissionError("This page has expired; reload it.", "expired") from exc
+    except signing.BadSignature as exc:
+        raise SubmissionError("The page token is not valid; reload the page.", "bad_token") from exc
+    if data.get("k") != kind or data.get("t") != public_id:
+        raise SubmissionError("The page token is for another task.", "bad_token")
+    return Submitter(data["w"], data["a"], data["h"], data["s"])

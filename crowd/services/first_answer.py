@@ -1,0 +1,203 @@
+"""A first answer to a new assignment, stored in one PostgreSQL statement.
+
+Nearly every submit is the first answer to a new assignment. Through the ORM that is six round
+trips (BEGIN, the worker, the assignment, the answer, its member rows, COMMIT), and building
+those queries cost more of the web process's time than anything else on the submit path.
+Here the worker's row is read (or created for a first answer), the blocked check made, and the
+assignment, the answer and its member rows inserted by one statement of data-modifying CTEs,
+which PostgreSQL runs atomically: a unique or foreign key violation (the assignment already
+exists, the worker already answered the task, the task was deleted) raises IntegrityError with
+nothing stored, exactly as the ORM path's transaction does, and the caller's checked path
+sorts it out (crowd.services.answers._store).
+
+A blocked worker inserts nothing and is reported as such. When the statement cannot see the
+worker's row (another of this worker's first answers created it meanwhile, after this
+statement's snapshot), it stores nothing and returns None: the caller takes the ORM path.
+
+Planning that statement was about a third of PostgreSQL's work on a submit, so a web process
+prepares it once per connection (PREPARE) and then only executes it (settings.
+FINELABEL_PREPARED_SUBMIT; off behind a connection pooler in transaction mode, where the next
+transaction may run on a server connection that never saw the PREPARE).
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+
+from crowd.models import (
+    Assignment,
+    ClassifyAnswer,
+    ClassifyAnswerLabel,
+    ContainsAnswer,
+    ContainsSelection,
+    QcStatus,
+    Worker,
+)
+
+# kind -> (answer model, its task column, member model, the member's column)
+_TABLES = {
+    Assignment.Kind.CONTAINS: (ContainsAnswer, "grid_id", ContainsSelection, "item_id"),
+    Assignment.Kind.CLASSIFY: (ClassifyAnswer, "task_id", ClassifyAnswerLabel, "label_id"),
+}
+_ASSIGNMENT_TASK = {
+    Assignment.Kind.CONTAINS: "grid_id",
+    Assignment.Kind.CLASSIFY: "classify_task_id",
+}
+# The answer fields a submit sets, with their column types.
+_FIELD_TYPES = {"duration_ms": "integer", "main_label_id": "bigint"}
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """The rows the statement stored."""
+
+    answer_id: int
+    assignment_id: int
+    worker_id: int
+
+
+BLOCKED = "blocked"
+
+
+def supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@cache
+def _statement(kind: str, fields: tuple[str, ...]) -> str:
+    answer, answer_task, member, member_column = _TABLES[kind]
+    other_task = ({*_ASSIGNMENT_TASK.values()} - {_ASSIGNMENT_TASK[kind]}).pop()
+    columns = "".join(f", {f}" for f in fields)
+    values = "".join(f", %({f})s::{_FIELD_TYPES[f]}" for f in fields)
+    return f"""
+WITH found AS (
+    SELECT id, blocked FROM {Worker._meta.db_table}
+    WHERE source = %(source)s::varchar AND external_id = %(worker)s::varchar
+), made AS (
+    INSERT INTO {Worker._meta.db_table} (source, external_id, blocked, blocked_reason, created_at)
+    SELECT %(source)s::varchar, %(worker)s::varchar, false, '', %(now)s::timestamptz
+    WHERE NOT EXISTS (SELECT 1 FROM found)
+    ON CONFLICT (source, external_id) DO NOTHING
+    RETURNING id, blocked
+), worker AS (
+    SELECT id, blocked FROM found UNION ALL SELECT id, blocked FROM made
+), assignment AS (
+    INSERT INTO {Assignment._meta.db_table} (external_id, campaign_id, kind,
+        {_ASSIGNMENT_TASK[kind]}, {other_task}, worker_id, hit_id, status, accepted_at,
+        submitted_at)
+    SELECT %(assignment)s::varchar, %(campaign)s::bigint, %(kind)s::varchar, %(task)s::bigint,
+        NULL, id, %(hit)s::varchar, %(status)s::varchar, %(now)s::timestamptz,
+        %(now)s::timestamptz
+    FROM worker WHERE NOT blocked
+    RETURNING id, worker_id
+), answer AS (
+    INSERT INTO {answer._meta.db_table} (assignment_id, {answer_task}, worker_id, submitted_at,
+        qc_status, qc_reason{columns})
+    SELECT id, %(task)s::bigint, worker_id, %(now)s::timestamptz, %(qc_status)s::varchar,
+        ''{values}
+    FROM assignment
+    RETURNING id, assignment_id, worker_id
+), members AS (
+    INSERT INTO {member._meta.db_table} (answer_id, {member_column})
+    SELECT answer.id, m FROM answer, unnest(%(members)s::bigint[]) AS m
+)
+SELECT (SELECT id FROM answer), (SELECT assignment_id FROM answer),
+    (SELECT worker_id FROM answer), (SELECT bool_or(blocked) FROM worker)
+"""
+
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+# SQLSTATE of a prepared statement gone from the connection (a DISCARD ALL or DEALLOCATE ALL
+# behind our back, as a pooler in session mode sends): the plain statement, prepared again next.
+_GONE = "26000"
+
+
+@cache
+def _prepared(kind: str, fields: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]]:
+    """The PREPARE for _statement(kind, fields), its name and the parameters EXECUTE passes
+    (in the order of the statement's $1, $2, ...)."""
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    name = f"finelabel_first_{kind}_{'_'.join(fields) or 'plain'}"
+    body = _PARAM.sub(number, _statement(kind, fields))
+    return f"PREPARE {name} AS {body}", name, tuple(names)
+
+
+def _prepared_here() -> set[str]:
+    """The statements prepared on the current database connection: kept with the DB-API
+    connection they were prepared on, so a reconnect (a new one, with none) starts empty."""
+    raw = connection.connection
+    kept = getattr(connection, "finelabel_prepared", None)
+    if kept is None or kept[0] is not raw:
+        kept = connection.finelabel_prepared = (raw, set())
+    return kept[1]
+
+
+def _execute(cur: Any, kind: str, fields: tuple[str, ...], params: dict[str, Any]) -> None:
+    """The statement, prepared on this connection when settings allow and no transaction is
+    open (inside one, a failed EXECUTE would abort it before the plain statement could run)."""
+    if not settings.FINELABEL_PREPARED_SUBMIT or connection.in_atomic_block:
+        cur.execute(_statement(kind, fields), params)
+        return
+    prepare, name, names = _prepared(kind, fields)
+    done = _prepared_here()
+    if name not in done:
+        cur.execute(prepare)
+        done.add(name)
+    try:
+        cur.execute(f"EXECUTE {name} ({', '.join(f'%({n})s' for n in names)})", params)
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != _GONE:
+            raise
+        done.discard(name)
+        cur.execute(_statement(kind, fields), params)
+
+
+def insert_first_answer(
+    kind: str,
+    task_id: int,
+    campaign_id: int,
+    worker: tuple[str, str],  # (source, external id)
+    assignment: tuple[str, str],  # (external id, HIT id)
+    fields: dict[str, Any],
+    members: list[int],
+    now: datetime,
+) -> Inserted | str | None:
+    """Inserted, BLOCKED, or None when the worker's row was not visible (nothing stored).
+    Raises IntegrityError, with nothing stored, on any conflict."""
+    params = {
+        "source": worker[0],
+        "worker": worker[1],
+        "assignment": assignment[0],
+        "hit": assignment[1],
+        "campaign": campaign_id,
+        "kind": kind,
+        "task": task_id,
+        "status": Assignment.Status.SUBMITTED,
+        "qc_status": QcStatus.PENDING,
+        "now": now,
+        "members": members,
+        **fields,
+    }
+    # Inside a caller's transaction a failed statement must not spoil it: a savepoint. Outside
+    # one (the web request) the statement is its own transaction, one round trip.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cur:
+        _execute(cur, kind, tuple(sorted(fields)), params)
+        answer_id, assignment_id, worker_id, blocked = cur.fetchone()
+    if answer_id is not None:
+        return Inserted(answer_id, assignment_id, worker_id)
+    return BLOCKED if blocked else None

@@ -1,0 +1,129 @@
+"""`manage.py export_labels`: a campaign's labels to a file, streamed with a progress bar."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from catalogue.models import Dataset
+from pipeline import exports
+from pipeline.models import Campaign
+from review import export as review_export
+from review.truth import GroundTruthError, resolve_sets
+
+
+class Command(BaseCommand):
+    help = (
+        "Export a campaign's labels (or those of a dataset's latest campaign) as json, jsonl, "
+        "csv, or imagenet-multilabel (JSONL shaped like the published ImageNetMultiLabel "
+        "data). Streams: memory stays flat whatever the size. With --what ground-truth or "
+        "--what reviews: the expert review of the campaign's dataset (per-image ground truth "
+        "with problem flags, or every review vote) as jsonl or csv."
+    )
+
+    def add_arguments(self, parser) -> None:
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--campaign", type=int, help="Campaign id.")
+        which.add_argument("--dataset", help="Dataset name: its most recent campaign.")
+        parser.add_argument("--format", required=True, choices=exports.FORMATS)
+        parser.add_argument("--output", required=True, help="File to write, or - for stdout.")
+        parser.add_argument("--chunk-size", type=int, default=exports.CHUNK_SIZE)
+        parser.add_argument(
+            "--what",
+            choices=["labels", *review_export.WHAT],
+            default="labels",
+            help="labels (default): the campaign's labels; ground-truth: per-image correct, "
+            "wrong and unclear labels of every ground-truth set, with problem flags; reviews: "
+            "every review vote with its item's panel outcome.",
+        )
+        parser.add_argument(
+            "--truth-set",
+            action="append",
+            help="With --what ground-truth: only this set (repeatable). Default: every set.",
+        )
+
+    def handle(self, *args, **opts) -> None:
+        campaign = self._campaign(opts)
+        fmt = opts["format"]
+        target = opts["output"]
+        if target != "-" and not Path(target).parent.is_dir():
+            raise CommandError(f"Output folder does not exist: {Path(target).parent}")
+        if opts["what"] == "labels":
+            records = tqdm(
+                exports.records_for(campaign, fmt, opts["chunk_size"]),
+                total=exports.row_count(campaign, fmt),
+                unit="img",
+                desc=f"export {fmt}",
+                file=sys.stderr,
+                disable=opts["verbosity"] == 0,
+            )
+            pieces = exports.export_stream(campaign, fmt, records=records)
+        else:
+            records, pieces = self._review_export(campaign, fmt, opts)
+        if target == "-":
+            for piece in pieces:
+                self.stdout.write(piece, ending="")
+            return
+        rows = self._write(Path(target), pieces, records)
+        if opts["verbosity"]:
+            unit = "images" if opts["what"] == "labels" else f"{opts['what']} rows"
+            self.stderr.write(f"{rows} {unit} of campaign {campaign.name!r} -> {target}")
+
+    @staticmethod
+    def _review_export(campaign: Campaign, fmt: str, opts: dict):
+        what = opts["what"]
+        try:
+            review_export.check(what, fmt)
+            sets = resolve_sets(opts["truth_set"]) if opts["truth_set"] else None
+        except (review_export.ReviewExportError, GroundTruthError) as error:
+            raise CommandError(str(error)) from None
+        dataset = campaign.dataset
+        records = tqdm(
+            review_export.records_for(what, dataset, sets, opts["chunk_size"]),
+            total=review_export.row_count(what, dataset, sets),
+            unit="row",
+            desc=f"export {what} {fmt}",
+            file=sys.stderr,
+            disable=opts["verbosity"] == 0,
+        )
+        return records, review_export.export_stream(what, fmt, dataset, records=records)
+
+    @staticmethod
+    def _campaign(opts: dict) -> Campaign:
+        if opts["campaign"] is not None:
+            campaign = Campaign.objects.select_related("dataset").filter(pk=opts["campaign"])
+            if not campaign.exists():
+                raise CommandError(f"No campaign with id {opts['campaign']}")
+            return campaign.get()
+        if not Dataset.objects.filter(name=opts["dataset"]).exists():
+            raise CommandError(f"No dataset named {opts['dataset']!r}")
+        campaign = (
+            Campaign.objects.select_related("dataset")
+            .filter(dataset__name=opts["dataset"])
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if campaign is None:
+            raise CommandError(f"Dataset {opts['dataset']!r} has no campaign yet")
+        return campaign
+
+    @staticmethod
+    def _write(target: Path, pieces, records: tqdm) -> int:
+        """Write beside the target and rename at the end: a failed export leaves no file."""
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+                for piece in pieces:
+                    out.write(piece)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        finally:
+            records.close()
+        return records.n

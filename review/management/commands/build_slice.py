@@ -1,0 +1,44 @@
+"""Build the major-mistakes slice (ImageNet-M of Vasudevan et al.)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from catalogue.models import Dataset
+from review.services import ReviewError, build_major_slice
+from review.truth import GroundTruthError, resolve_sets
+
+
+class Command(BaseCommand):
+    help = (
+        "Keep as a named evaluation slice the images on which at least --min-major of the "
+        "given models make a major mistake (as decided by the review panel), among images "
+        "with some correct label."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", required=True, help="Slice name, e.g. imagenet-m.")
+        parser.add_argument("--models", required=True, help="Comma-separated model names.")
+        parser.add_argument("--min-major", type=int, default=3, help="Models that must err (3).")
+        parser.add_argument("--dataset", help="Only this dataset's images.")
+        parser.add_argument(
+            "--ground-truth", default="", help="Sets besides the panel's that give correct labels."
+        )
+
+    def handle(self, *args, **options) -> None:
+        models = [m.strip() for m in options["models"].split(",") if m.strip()]
+        dataset = None
+        if options["dataset"]:
+            dataset = Dataset.objects.filter(name=options["dataset"]).first()
+            if dataset is None:
+                raise CommandError(f"No dataset {options['dataset']!r}.")
+        try:
+            sets = resolve_sets(options["ground_truth"].split(","))
+            report = build_major_slice(options["name"], models, options["min_major"], sets, dataset)
+        except (ReviewError, GroundTruthError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"slice {report.evaluation_slice.name}: {report.images} images "
+            f"({report.candidates} with >= {options['min_major']} of {len(models)} major "
+            f"mistakes, {report.candidates - report.images} dropped for lack of a correct label)"
+        )

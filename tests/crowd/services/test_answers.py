@@ -1,0 +1,330 @@
+"""Submitting answers through the HIT endpoints: what is stored, what is refused (400 with a
+clear message and nothing stored), and repeats."""
+
+from __future__ import annotations
+
+import pytest
+
+from crowd.hits.access import page_token
+from crowd.models import Assignment, ClassifyAnswer, ContainsAnswer, ContainsSelection, Worker
+from crowd.services.answers import Submitter
+from tests.crowd.factories import make_campaign, make_classify_task, make_grid
+from tests.crowd.hits.helpers import mturk_query, page_config, page_url, post_json
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def grid():
+    return make_grid(make_campaign())
+
+
+@pytest.fixture
+def task():
+    return make_classify_task(make_campaign())
+
+
+def nothing_stored() -> bool:
+    return not (
+        ContainsAnswer.objects.exists()
+        or ClassifyAnswer.objects.exists()
+        or Assignment.objects.exists()
+        or Worker.objects.exists()
+    )
+
+
+def open_grid(client, grid, **ids):
+    return page_config(client, page_url("contains", grid.public_id, **mturk_query(**ids)))
+
+
+def test_contains_answer_is_stored_with_its_selection_and_time(client, grid):
+    config = open_grid(client, grid, assignment="A1", worker="W1", hit="H1")
+    status, result = post_json(
+        client,
+        config["submit_url"],
+        {"token": config["token"], "positions": [0, 7, 47], "duration_ms": 5400},
+    )
+    assert status == 201 and result["stored"] and not result["repeat"]
+    answer = ContainsAnswer.objects.get(pk=result["answer"])
+    assert sorted(answer.selections.values_list("item__position", flat=True)) == [0, 7, 47]
+    assert answer.duration_ms == 5400 and answer.grid == grid
+    assert (answer.worker.source, answer.worker.external_id) == ("mturk", "W1")
+    assignment = answer.assignment
+    assert (assignment.external_id, assignment.hit_id, assignment.kind) == ("A1", "H1", "contains")
+    assert assignment.status == "submitted" and assignment.submitted_at is not None
+    assert assignment.campaign_id == grid.campaign_id
+
+
+def test_an_empty_selection_is_a_valid_answer(client, grid):
+    config = open_grid(client, grid)
+    status, _ = post_json(
+        client, config["submit_url"], {"token": config["token"], "positions": [], "duration_ms": 10}
+    )
+    assert status == 201
+    assert ContainsSelection.objects.count() == 0 and ContainsAnswer.objects.count() == 1
+
+
+def test_the_same_assignment_twice_stores_one_answer_and_returns_the_first(client, grid):
+    config = open_grid(client, grid)
+    first = post_json(
+        client,
+        config["submit_url"],
+        {"token": config["token"], "positions": [1, 2], "duration_ms": 900},
+    )
+    again = post_json(
+        client,
+        config["submit_url"],
+        {"token": config["token"], "positions": [3], "duration_ms": 1900},
+    )
+    assert first[0] == 201 and again[0] == 200
+    assert again[1]["repeat"] and again[1]["answer"] == first[1]["answer"]
+    assert ContainsAnswer.objects.count() == 1 and Assignment.objects.count() == 1
+    answer = ContainsAnswer.objects.get()
+    assert sorted(answer.selections.values_list("item__position", flat=True)) == [1, 2]
+    assert answer.duration_ms == 900
+
+
+def test_a_worker_answering_the_same_grid_under_another_assignment_is_refused(client, grid):
+    first = open_grid(client, grid, assignment="A1", worker="W1")
+    post_json(client, first["submit_url"], {"token": first["token"], "positions": [1]})
+    second = open_grid(client, grid, assignment="A2", worker="W1")
+    status, result = post_json(
+        client, second["submit_url"], {"token": second["token"], "positions": [2]}
+    )
+    assert status == 400 and "already answered" in result["error"]
+    assert result["code"] == "already_answered"
+    assert ContainsAnswer.objects.count() == 1
+    assert not Assignment.objects.filter(external_id="A2").exists()
+    # Another worker on the same grid is welcome.
+    third = open_grid(client, grid, assignment="A3", worker="W2")
+    assert (
+        post_json(client, third["submit_url"], {"token": third["token"], "positions": []})[0] == 201
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"positions": [48]}, "not in this grid"),
+        ({"positions": [0, 99, 100]}, "[99, 100]"),
+        ({"positions": [-1]}, "non-negative integer"),
+        ({"positions": ["3"]}, "non-negative integer"),
+        ({"positions": [True]}, "non-negative integer"),
+        ({"positions": [1.5]}, "non-negative integer"),
+        ({"positions": [2, 2]}, "twice"),
+        ({"positions": "1,2"}, "must be a list"),
+        ({}, "must be a list"),
+        ({"positions": [1], "duration_ms": -5}, "time on task"),
+        ({"positions": [1], "duration_ms": "12"}, "time on task"),
+        ({"positions": [1], "duration_ms": 10**12}, "time on task"),
+    ],
+)
+def test_bad_contains_answers_are_refused_and_store_nothing(client, grid, body, words):
+    config = open_grid(client, grid)
+    status, result = post_json(client, config["submit_url"], {"token": config["token"], **body})
+    assert status == 400 and words in result["error"]
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("not json", "JSON object"),
+        ("[1, 2]", "JSON object"),
+        (b"\xff\xfe", "JSON object"),
+        ('{"positions": [1]}', "token is missing"),
+        ('{"positions": [1], "token": "forged:token"}', "not valid"),
+        ('{"positions": [1], "token": 12}', "token is missing"),
+    ],
+)
+def test_malformed_bodies_and_tokens_are_refused(client, grid, raw, words):
+    url = page_url("contains", grid.public_id).rstrip("/") + "/submit"
+    response = client.post(url, raw, content_type="application/json")
+    assert response.status_code == 400 and words in response.json()["error"]
+    assert nothing_stored()
+
+
+def test_a_token_for_another_grid_or_an_unknown_grid_is_refused(client, grid):
+    other = make_grid(grid.campaign)
+    config = open_grid(client, other)
+    status, result = post_json(
+        client,
+        page_url("contains", grid.public_id) + "submit",
+        {"token": config["token"], "positions": [1]},
+    )
+    assert status == 400 and "another task" in result["error"]
+    ghost = page_token("contains", "no-such-grid", Submitter("W1", "A1"))
+    status, result = post_json(
+        client,
+        page_url("contains", "no-such-grid") + "submit",
+        {"token": ghost, "positions": [1]},
+    )
+    assert status == 400 and result["error"] == "Unknown grid."
+    assert client.get(page_url("contains", "no-such-grid")).status_code == 404
+    assert nothing_stored()
+
+
+def test_a_grids_members_are_kept_between_submits(client, grid, django_assert_max_num_queries):
+    first = open_grid(client, grid, assignment="A1", worker="W1")
+    status, _ = post_json(client, first["submit_url"], {"token": first["token"], "positions": [2]})
+    assert status == 201
+    second = open_grid(client, grid, assignment="A2", worker="W2")
+    with django_assert_max_num_queries(10) as queries:  # a new worker, the answer's writes
+        status, _ = post_json(
+            client, second["submit_url"], {"token": second["token"], "positions": [3]}
+        )
+    assert status == 201
+    assert not any("griditem" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)  # foreign keys are checked at commit
+def test_a_grid_replaced_after_its_members_were_kept_is_unknown_and_nothing_is_stored(client, grid):
+    config = open_grid(client, grid, assignment="A1", worker="W1")
+    body = {"token": config["token"], "positions": [99]}
+    status, result = post_json(client, config["submit_url"], body)
+    assert status == 400 and result["code"] == "out_of_range"  # the members are kept now
+    grid.delete()  # a grid nobody answered may be rebuilt, with new public ids
+    status, result = post_json(client, config["submit_url"], body | {"positions": [1]})
+    assert status == 400 and result["error"] == "Unknown grid."
+    assert nothing_stored()
+
+
+def test_an_assignment_cannot_move_to_another_worker_or_task(client, grid):
+    config = open_grid(client, grid, assignment="A1", worker="W1")
+    post_json(client, config["submit_url"], {"token": config["token"], "positions": [1]})
+    thief = open_grid(client, grid, assignment="A1", worker="W2")
+    status, result = post_json(
+        client, thief["submit_url"], {"token": thief["token"], "positions": [2]}
+    )
+    assert status == 400 and "another worker" in result["error"]
+    other = make_grid(grid.campaign)
+    moved = open_grid(client, other, assignment="A1", worker="W1")
+    status, result = post_json(
+        client, moved["submit_url"], {"token": moved["token"], "positions": [2]}
+    )
+    assert status == 400 and "another task" in result["error"]
+    assert ContainsAnswer.objects.count() == 1
+
+
+def test_preview_shows_the_task_but_cannot_submit(client, grid):
+    url = page_url(
+        "contains",
+        grid.public_id,
+        assignmentId="ASSIGNMENT_ID_NOT_AVAILABLE",
+        hitId="H1",
+        turkSubmitTo="https://workersandbox.mturk.com",
+    )
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200 and html.count('class="pick"') == 48
+    assert 'id="submit" type="button" class="primary" disabled' in html
+    config = page_config(client, url)
+    assert config["mode"] == "preview" and not config["can_submit"] and "token" not in config
+    # Even a hand-made token naming the preview assignment is refused by the server.
+    token = page_token("contains", grid.public_id, Submitter("W1", "ASSIGNMENT_ID_NOT_AVAILABLE"))
+    status, result = post_json(client, config["submit_url"], {"token": token, "positions": [1]})
+    assert status == 400 and "preview" in result["error"]
+    assert nothing_stored()
+
+
+def test_blocked_workers_are_refused(client, grid):
+    Worker.objects.create(source="mturk", external_id="W9", blocked=True, blocked_reason="spam")
+    config = open_grid(client, grid, worker="W9")
+    status, result = post_json(
+        client, config["submit_url"], {"token": config["token"], "positions": [1]}
+    )
+    assert status == 400 and "no longer submit" in result["error"]
+    assert not ContainsAnswer.objects.exists() and not Assignment.objects.exists()
+
+
+def test_a_worker_blocked_after_answering_cannot_submit_the_answer_again(client, grid):
+    config = open_grid(client, grid, worker="W9")
+    body = {"token": config["token"], "positions": [1]}
+    assert post_json(client, config["submit_url"], body)[0] == 201
+    Worker.objects.filter(external_id="W9").update(blocked=True)
+    status, result = post_json(client, config["submit_url"], body)
+    assert status == 400 and "no longer submit" in result["error"]
+    assert ContainsAnswer.objects.count() == 1
+
+
+def test_pages_without_valid_mturk_parameters_cannot_submit(client, grid, settings):
+    for query in (
+        {**mturk_query(), "turkSubmitTo": "https://evil.example"},
+        {**mturk_query(), "turkSubmitTo": "https://www.mturk.com/elsewhere"},
+        {**mturk_query(), "workerId": ""},
+    ):
+        config = page_config(client, page_url("contains", grid.public_id, **query))
+        assert config["mode"] == "closed" and not config["can_submit"]
+        assert "token" not in config
+    config = page_config(client, page_url("contains", grid.public_id, **mturk_query()))
+    assert config["turk_submit_to"] == "https://workersandbox.mturk.com"
+
+
+# CLASSIFY
+
+
+def open_task(client, task, **ids):
+    return page_config(client, page_url("classify", task.public_id, **mturk_query(**ids)))
+
+
+def test_classify_answer_is_stored_with_its_labels_and_main_label(client, task):
+    config = open_task(client, task)
+    status, result = post_json(
+        client,
+        config["submit_url"],
+        {"token": config["token"], "labels": [0, 3], "main": 3, "duration_ms": 4200},
+    )
+    assert status == 201
+    answer = ClassifyAnswer.objects.get(pk=result["answer"])
+    by_position = dict(task.options.values_list("position", "label_id"))
+    assert set(answer.labels.values_list("label_id", flat=True)) == {by_position[0], by_position[3]}
+    assert answer.main_label_id == by_position[3] and answer.duration_ms == 4200
+    assert answer.assignment.kind == "classify" and answer.assignment.classify_task == task
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"labels": [], "main": 0}, "at least one label"),
+        ({"labels": [0, 1], "main": 2}, "main label must be one of the labels selected"),
+        ({"labels": [0, 5], "main": 0}, "not options of this task"),
+        ({"labels": [0], "main": 9}, "not options of this task"),
+        ({"labels": [0]}, "main label must be a non-negative integer"),
+        ({"labels": [0], "main": "0"}, "main label must be a non-negative integer"),
+        ({"labels": "0", "main": 0}, "must be a list"),
+        ({"labels": [0, 0], "main": 0}, "twice"),
+    ],
+)
+def test_classify_rules_are_checked_on_the_server(client, task, body, words):
+    config = open_task(client, task)
+    status, result = post_json(client, config["submit_url"], {"token": config["token"], **body})
+    assert status == 400 and words in result["error"]
+    assert nothing_stored()
+
+
+def test_classify_double_submit_and_second_assignment(client, task):
+    config = open_task(client, task, assignment="A1", worker="W1")
+    first = post_json(
+        client, config["submit_url"], {"token": config["token"], "labels": [1], "main": 1}
+    )
+    again = post_json(
+        client, config["submit_url"], {"token": config["token"], "labels": [2], "main": 2}
+    )
+    assert (first[0], again[0]) == (201, 200) and again[1]["answer"] == first[1]["answer"]
+    other = open_task(client, task, assignment="A2", worker="W1")
+    status, result = post_json(
+        client, other["submit_url"], {"token": other["token"], "labels": [2], "main": 2}
+    )
+    assert status == 400 and "already answered" in result["error"]
+    assert ClassifyAnswer.objects.count() == 1
+
+
+def test_a_contains_token_cannot_answer_a_classify_task(client, grid, task):
+    config = open_grid(client, grid)
+    status, result = post_json(
+        client,
+        page_url("classify", task.public_id) + "submit",
+        {"token": config["token"], "labels": [0], "main": 0},
+    )
+    assert status == 400 and "another task" in result["error"]
+    assert nothing_stored()
