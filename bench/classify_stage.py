@@ -27,11 +27,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.db import transaction  # noqa: E402
+from django.db import transaction
 
 from bench.reference_data import classify_dev_path
 from catalogue.models import Dataset, Image, LabelClass

@@ -46,17 +46,7 @@ def generate(count: int, fresh: bool) -> int:
     from django.db import connection, transaction
 
     from catalogue.models import Dataset, Image, LabelClass
-    from pipeline.models import (
-        Campaign,
-        CandidateLabel,
-        ImageInclusion,
-        ImageLabels,
-        ImageObject,
-        ImageObjectLabel,
-        ModelPrediction,
-        PotentialLabel,
-        SelectionFrequency,
-    )
+    from pipeline.models import Campaign
 
     name = f"bench-export-{count}"
     existing = Campaign.objects.filter(name=name).first()
@@ -93,13 +83,24 @@ def generate(count: int, fresh: bool) -> int:
                 )
                 for i in range(n)
             )
-            _pipeline_rows(m, campaign, images, labels, rng)
+            _pipeline_rows(campaign, images, labels, rng)
     with connection.cursor() as cursor:  # fresh statistics, as autovacuum would give later
         cursor.execute("ANALYZE")
     return campaign.pk
 
 
-def _pipeline_rows(m, campaign, images, labels, rng) -> None:
+def _pipeline_rows(campaign, images, labels, rng) -> None:
+    from pipeline.models import (
+        CandidateLabel,
+        ImageInclusion,
+        ImageLabels,
+        ImageObject,
+        ImageObjectLabel,
+        ModelPrediction,
+        PotentialLabel,
+        SelectionFrequency,
+    )
+
     predictions, potential, frequencies, candidates, inclusions, finals = [], [], [], [], [], []
     for image, row in zip(images, labels, strict=True):
         ids = [int(x) for x in dict.fromkeys(row)]

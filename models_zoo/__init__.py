@@ -1,9 +1,9 @@
-"""Stage 1 model ensemble: registry, weights, preprocessing, batched inference, potential labels.
+"""Stage 1 model ensemble: registry, weights, preprocessing and batched inference.
 
 No Django in here: the Django side loads models with ``load_models``, feeds (image_key,
 source) pairs and a ``read_bytes`` function to ``iter_predictions``, and stores each batch.
-Names are exported lazily so that importing ``pipeline.rules.potential_labels`` (plain Python) does not
-import torch and timm.
+Names are exported lazily so that importing the registry (plain Python) does not import torch
+and timm.
 """
 
 from __future__ import annotations
@@ -46,10 +46,6 @@ _EXPORTS = {
     "plan_work": "inference",
     "read_local_file": "inference",
     "run_predictions": "inference",
-    "mean_potential_count": "potential",
-    "model_counts": "potential",
-    "potential_labels": "potential",
-    "potential_labels_with_counts": "potential",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -200,7 +200,7 @@ class CampaignAdmin(admin.ModelAdmin):
             return "-"
         histogram = potential_label_histogram(obj)
         if not histogram.images:
-            return "None yet: run manage.py compute_candidates --campaign " + str(obj.pk)
+            return "None yet: run manage.py potential_labels --campaign " + str(obj.pk)
         source = potential_labels_source(obj)
         warning = (
             format_html('<p class="random-weights"><strong>{}</strong></p>', RANDOM_WEIGHTS_NOTE)
@@ -436,6 +436,3 @@ class ImageObjectAdmin(admin.ModelAdmin):
     list_display = ["image_labels", "index", "label"]
     raw_id_fields = ["image_labels", "label"]
     inlines = [ImageObjectLabelInline]
-
-
-from review import admin as review_admin

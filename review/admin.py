@@ -29,7 +29,7 @@ def dataset_review_links(dataset: Dataset) -> str:
     """The dataset's review data in the admin, its scores (API) and its human sessions."""
     if dataset.pk is None:
         return "-"
-    changelist = "admin:annotation_{}_changelist".format
+    changelist = "admin:review_{}_changelist".format
     return _links(
         [
             (

@@ -40,3 +40,7 @@ def catalogue(catalogue_db, db):
     if not LabelClass.objects.exists():  # a transactional test before this one flushed it
         call_command("load_imagenet_classes", verbosity=0)
     return {c.wnid: c for c in LabelClass.objects.all()}
+
+
+# Builders shared by the stage, crowd and simulation tests (tests/builders.py).
+from tests.builders import make_campaign  # noqa: E402, F401

@@ -35,7 +35,7 @@ def test_gunicorn_reads_the_settings_file():
 
     config = Config()
     namespace: dict = {}
-    exec((ROOT / "config" / "gunicorn.py").read_text(), namespace)  # noqa: S102 (our file)
+    exec((ROOT / "bench" / "gunicorn_conf.py").read_text(), namespace)  # noqa: S102 (our file)
     for name in ("worker_class", "workers", "threads", "keepalive", "backlog", "preload_app"):
         config.set(name, namespace[name])
     assert config.worker_class_str == "gthread" and config.workers == 3 and config.threads == 4

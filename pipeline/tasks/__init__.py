@@ -2,4 +2,4 @@
 
 One module per stage; importing them here registers every task with the app."""
 
-from pipeline.tasks import classify, contains, ping, potential_labels
+from pipeline.tasks import classify, contains, ping, potential_labels  # noqa: F401

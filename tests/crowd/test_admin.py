@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crowd.models import QcStatus
-from tests.pipeline.stages.conftest import (
+from tests.builders import (
     SOCCER_BALL,
     TABBY,
     answer,

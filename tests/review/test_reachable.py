@@ -371,7 +371,7 @@ def test_admin_links_campaign_and_dataset_to_the_review(world, client):
     link = f"?image__dataset__id__exact={campaign.dataset_id}"
     assert link in datasets.replace("&amp;", "&")
     for model in ("reviewitem", "truthlabel"):
-        listed = client.get(reverse(f"admin:annotation_{model}_changelist") + link)
+        listed = client.get(reverse(f"admin:review_{model}_changelist") + link)
         assert listed.status_code == 200 and "?e=1" not in listed.get("Location", "")
     for model in (
         "groundtruthset",
@@ -384,4 +384,4 @@ def test_admin_links_campaign_and_dataset_to_the_review(world, client):
         "humansession",
         "humanpick",
     ):
-        assert client.get(reverse(f"admin:annotation_{model}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:review_{model}_changelist")).status_code == 200

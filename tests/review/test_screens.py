@@ -127,7 +127,7 @@ def test_admin_lists_every_review_table(client, item, django_user_model):
         "humansession",
         "humanpick",
     ):
-        response = client.get(reverse(f"admin:annotation_{model}_changelist"))
+        response = client.get(reverse(f"admin:review_{model}_changelist"))
         assert response.status_code == 200, model
     page = client.get(reverse("admin:review_reviewitem_change", args=[item.pk]))
     assert page.status_code == 200 and b"Spurious correlation" in page.content

@@ -16,7 +16,7 @@ from pipeline.stages.grids import build_grids
 from pipeline.tasks.contains import after_answers
 from simulation import contains_model as simulate
 from simulation.contains_crowd import simulate_contains
-from tests.pipeline.stages.conftest import GOLF_BALL, LEMON, ORANGE, SOCCER_BALL, TABBY, TENNIS_BALL
+from tests.builders import GOLF_BALL, LEMON, ORANGE, SOCCER_BALL, TABBY, TENNIS_BALL
 
 CLASSES = [TABBY, SOCCER_BALL, ORANGE, LEMON, TENNIS_BALL, GOLF_BALL]
 

@@ -24,9 +24,9 @@ from crowd.models import (
 from pipeline.stages.classify_tasks import create_classify_tasks
 from pipeline.stages.grids import build_grids
 from simulation import contains_model as simulate
+from tests.builders import LEMON, ORANGE, TABBY
 from tests.pipeline.classify_builders import FRUIT, follow_up
 from tests.pipeline.classify_builders import make_campaign as classify_campaign
-from tests.pipeline.stages.conftest import LEMON, ORANGE, TABBY
 
 CLASSES = [ORANGE, LEMON, TABBY]
 

@@ -23,9 +23,9 @@ from simulation.http_crowd import (
     crowd_contains,
     run_visits,
 )
+from tests.builders import GOLF_BALL, LEMON, ORANGE, SOCCER_BALL, TABBY, TENNIS_BALL
 from tests.pipeline.classify_builders import FRUIT, follow_up
 from tests.pipeline.classify_builders import make_campaign as classify_campaign
-from tests.pipeline.stages.conftest import GOLF_BALL, LEMON, ORANGE, SOCCER_BALL, TABBY, TENNIS_BALL
 
 CLASSES = [ORANGE, LEMON, TABBY, GOLF_BALL, TENNIS_BALL, SOCCER_BALL]
 

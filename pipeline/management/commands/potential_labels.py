@@ -1,4 +1,4 @@
-"""manage.py compute_candidates: stage 1, the model ensemble's potential labels."""
+"""manage.py potential_labels: stage 1, the model ensemble's potential labels."""
 
 from __future__ import annotations
 

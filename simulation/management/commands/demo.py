@@ -146,7 +146,7 @@ class Command(BaseCommand):
             f"Potential labels: ensemble '{campaign.ensemble}' with random weights, in-process."
         )
         call_command(
-            "compute_candidates",
+            "potential_labels",
             "--campaign",
             str(campaign.pk),
             "--random-weights",

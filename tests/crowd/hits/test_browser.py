@@ -23,7 +23,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "hits"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "hits"
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     needs_chromium,

@@ -40,4 +40,4 @@ def test_campaign_page_shows_hits_money_and_projection(campaign, admin_client):
     assert "$2.16" in html  # committed: 9 x $0.24
     assert "$6.91" in html  # projected: 2.16 + another grid 2.16 + 27 x $0.096 = 6.912
     for name in ["hit", "mturkcall", "bonus", "mturksettings"]:
-        assert admin_client.get(reverse(f"admin:annotation_{name}_changelist")).status_code == 200
+        assert admin_client.get(reverse(f"admin:crowd_{name}_changelist")).status_code == 200

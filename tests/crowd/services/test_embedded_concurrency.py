@@ -20,12 +20,12 @@ import pytest
 
 from tests.helpers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONFIG = re.compile(r'<script id="hit-config" type="application/json">(.*?)</script>', re.S)
 pytestmark = pytest.mark.slow
 
 BUILD = """
-from tests.hits.factories import make_campaign, make_classify_task, make_grid
+from tests.crowd.factories import make_campaign, make_classify_task, make_grid
 campaign = make_campaign()
 print(make_grid(campaign).public_id, make_classify_task(campaign).public_id)
 """

@@ -8,7 +8,7 @@ from catalogue.classes import class_distance
 from core.errors import MissingInput
 from pipeline.models import CandidateLabel, ImageInclusion, SelectionFrequency, StageRun
 from pipeline.stages.candidates import compute_candidates, compute_inclusion, inclusion_counts
-from tests.pipeline.stages.conftest import (
+from tests.builders import (
     EGYPTIAN_CAT,
     GOLF_BALL,
     LEMON,

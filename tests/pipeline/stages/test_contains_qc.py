@@ -9,7 +9,7 @@ from core.errors import MissingInput
 from crowd.models import ContainsAnswer, ContainsSelection, QcStatus
 from pipeline.models import StageRun
 from pipeline.stages.contains_qc import load_answers, run_qc
-from tests.pipeline.stages.conftest import (
+from tests.builders import (
     SOCCER_BALL,
     TABBY,
     answer,

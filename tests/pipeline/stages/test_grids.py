@@ -11,7 +11,7 @@ from crowd.models import ContainsAnswer, ContainsGrid, GridItem
 from pipeline.models import PotentialLabel, StageRun
 from pipeline.rules.grids import NO_CONTROLS, SHORT_OF_CONTROLS
 from pipeline.stages.grids import build_grids
-from tests.pipeline.stages.conftest import (
+from tests.builders import (
     GOLF_BALL,
     LEMON,
     ORANGE,

@@ -176,7 +176,7 @@ def test_histogram_mean_and_median_from_counts():
 
 def command(*args: str) -> str:
     out = io.StringIO()
-    call_command("compute_candidates", *args, stdout=out, verbosity=0)
+    call_command("potential_labels", *args, stdout=out, verbosity=0)
     return out.getvalue()
 
 
@@ -223,7 +223,7 @@ def test_command_rejects_a_bad_chunk_size(campaign):
 
 def test_campaign_admin_page_shows_the_histogram(campaign, admin_client):
     url = f"/admin/pipeline/campaign/{campaign.pk}/change/"
-    assert "None yet: run manage.py compute_candidates" in admin_client.get(url).text
+    assert "None yet: run manage.py potential_labels" in admin_client.get(url).text
     compute_potential_labels(campaign, options())
     page = admin_client.get(url).text
     histogram = potential_label_histogram(campaign)
@@ -345,3 +345,9 @@ def check_where_to_look(printed: str, campaign, labelled, images: int, tmp_path)
     target = tmp_path / command_line[-1]
     call_command(*command_line[2:-1], str(target), verbosity=0)
     assert target.read_text().strip().splitlines() == rows["JSONL"]
+
+
+def test_old_command_name_still_runs_the_stage(campaign):
+    args = ["--campaign", str(campaign.pk), "--random-weights", "--workers", "0"]
+    call_command("compute_candidates", *args, stdout=io.StringIO(), verbosity=0)
+    assert ModelPrediction.objects.count() == IMAGES * len(TINY)

@@ -1,4 +1,4 @@
-"""compute_candidates killed mid-run in its own process, then run again: it resumes."""
+"""potential_labels killed mid-run in its own process, then run again: it resumes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pipeline.models import ModelPrediction, PotentialLabel, StageRun
 from tests.pipeline.stages.test_potential_labels import command, make_campaign
 from tests.pipeline.tasks.test_potential_labels import worker_database_url
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # About 30 ms an image here: 100 images leave seconds between the first stored batch and the
 # end of the run, so the signal lands mid-run even on a loaded machine.
 COUNT = 100
@@ -36,7 +36,7 @@ def test_killed_command_resumes_without_duplicates(catalogue, media_root, tmp_pa
     env.pop("CELERY_BROKER_URL", None)
     args = ["--campaign", str(campaign.pk), "--random-weights", "--workers", "0"]
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "compute_candidates", *args, "--batch-size", "1"],
+        [sys.executable, "manage.py", "potential_labels", *args, "--batch-size", "1"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ from core.errors import MissingInput
 from crowd.models import ContainsAnswer, QcStatus
 from pipeline.models import SelectionFrequency, StageRun
 from pipeline.stages.selection_frequencies import compute_frequencies
-from tests.pipeline.stages.conftest import (
+from tests.builders import (
     SOCCER_BALL,
     TABBY,
     TENNIS_BALL,

@@ -8,7 +8,7 @@ from django.db import connection
 
 from crowd.models import GridItem
 from pipeline.stages.grids import build_grids
-from tests.pipeline.stages.conftest import LEMON, ORANGE, SOCCER_BALL, TABBY
+from tests.builders import LEMON, ORANGE, SOCCER_BALL, TABBY
 
 pytestmark = pytest.mark.django_db
 
