@@ -213,8 +213,9 @@ def main() -> None:
 
     from crowd.models import ContainsAnswer
     from pipeline.models import Campaign, CandidateLabel, ImageInclusion, SelectionFrequency
-    from pipeline.stages.candidates import compute_candidates, compute_inclusion
+    from pipeline.stages.candidates import compute_candidates
     from pipeline.stages.contains_qc import run_qc
+    from pipeline.stages.inclusion import compute_inclusion
     from pipeline.stages.selection_frequencies import compute_frequencies, count_pairs
 
     name = f"bench-contains-{args.images}"

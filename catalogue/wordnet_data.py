@@ -14,6 +14,8 @@ from pathlib import Path
 import nltk
 from django.conf import settings
 
+from core.errors import FinelabelError
+
 DEBIAN_WORDNET = Path("/usr/share/wordnet")
 REQUIRED = ["data.noun", "index.noun", "index.sense", "noun.exc"]
 
@@ -68,7 +70,7 @@ LEXNAMES = [
 _CATEGORY = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
 
 
-class WordNetMissing(RuntimeError):
+class WordNetMissing(FinelabelError, RuntimeError):
     """WordNet 3.0 files are not where nltk can read them."""
 
 

@@ -1,8 +1,35 @@
-"""Errors a stage shell raises on bad input; commands and tasks show their message as is."""
+"""The project's errors: one base, shown the same way everywhere.
+
+A FinelabelError is something the user can act on; its message says what is wrong and what to
+do, in words fit to show them. Commands print it as one line (core.commands), the API and the
+HIT endpoints answer it as `{"error": message, "code": code}` with its HTTP status
+(core.http). Nothing was stored by the call that raised it.
+"""
+
+from __future__ import annotations
 
 
-class StageError(Exception):
-    """A stage cannot run: its input is missing or its output is locked. Nothing was stored."""
+class FinelabelError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(FinelabelError):
+    status = 404
+    code = "not_found"
+
+
+class StageError(FinelabelError):
+    """A stage cannot run: its input is missing or its output is locked."""
+
+    status = 409
+    code = "stage"
 
 
 class MissingInput(StageError):

@@ -17,11 +17,7 @@ from django.core.cache import cache  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from dashboard.analyses import CACHE_SECONDS, CampaignAnalyses, cache_key
-from pipeline.stages.potential_labels import (
-    RANDOM_WEIGHTS_NOTE,
-    PotentialLabelsSource,
-    potential_labels_source,
-)
+from pipeline.selectors import RANDOM_WEIGHTS_NOTE, PotentialLabelsSource, potential_labels_source
 
 FORMATS = ("svg", "png", "csv")
 MODEL_CONFUSION = "confusion-model-"

@@ -16,7 +16,7 @@ from dashboard.costs import campaign_costs
 from dashboard.gc_pause import without_gc
 from dashboard.review import review_section
 from pipeline.models import Campaign
-from pipeline.stages.potential_labels import potential_labels_source
+from pipeline.selectors import potential_labels_source
 
 MODEL_CHARTS = ("model-accuracy", "top5-corrections", "human-assessment", "mistake-sf")
 

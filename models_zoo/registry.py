@@ -36,6 +36,8 @@ from functools import lru_cache
 
 import timm
 
+from core.errors import FinelabelError
+
 DEFAULT_ENSEMBLE = "paper10"
 
 PAPER10: tuple[str, ...] = (
@@ -80,11 +82,11 @@ _BUILTIN: dict[str, tuple[str, ...]] = {
 _ensembles: dict[str, tuple[str, ...]] = dict(_BUILTIN)
 
 
-class UnknownEnsembleError(LookupError):
+class UnknownEnsembleError(FinelabelError, LookupError):
     """An ensemble name that is not registered."""
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(FinelabelError, ValueError):
     """A model name that timm does not know (architecture or pretrained tag)."""
 
 

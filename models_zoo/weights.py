@@ -35,13 +35,15 @@ from huggingface_hub import constants as hf_constants
 from huggingface_hub import try_to_load_from_cache
 from timm.models import get_pretrained_cfg, load_checkpoint
 
+from core.errors import FinelabelError
+
 WEIGHTS_DIR_ENV = "FINELABEL_WEIGHTS_DIR"
 WEIGHT_SUFFIXES: tuple[str, ...] = (".safetensors", ".pth", ".bin")
 HUB_FILES: tuple[str, ...] = ("model.safetensors", "pytorch_model.bin")
 RANDOM_TAG = "random"
 
 
-class MissingWeightsError(FileNotFoundError):
+class MissingWeightsError(FinelabelError, FileNotFoundError):
     """The weights of a model cannot be found where the configuration says they are."""
 
 

@@ -190,7 +190,7 @@ class CampaignAdmin(admin.ModelAdmin):
     def potential_labels_per_image(self, obj) -> str:
         """The paper's figure 11 as a small table (the dashboard draws it), with the top-k it
         was built from, and a warning when its predictions come from random weights."""
-        from pipeline.stages.potential_labels import (
+        from pipeline.selectors import (
             RANDOM_WEIGHTS_NOTE,
             potential_label_histogram,
             potential_labels_source,

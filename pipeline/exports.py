@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from django.db.models import Exists, OuterRef
 
 from catalogue.models import Image, LabelClass
+from core.errors import FinelabelError
 from pipeline.models import (
     Campaign,
     CandidateLabel,
@@ -61,7 +62,7 @@ CSV_COLUMNS = [
 ]
 
 
-class ExportError(ValueError):
+class ExportError(FinelabelError, ValueError):
     """Bad export request (unknown format)."""
 
 

@@ -1,29 +1,91 @@
-"""The CONTAINS stage end to end for one campaign: grids -> (simulated) answers -> quality
-control -> selection frequencies -> candidate sets -> inclusion. The demo and the `contains
-all` command call `run_contains`; each step is also a function of its own module."""
+"""The stages of PIPELINE.md in order, and carrying a campaign through them.
+
+Each stage has one name, used by its rule (pipeline/rules/<name>.py), its shell
+(pipeline/stages/<name>.py), its Celery task and its command step; StageRun.Stage records runs
+under the same names. STAGES is the one list of them in order: the `contains` and `classify`
+commands, the Celery tasks and the demo take their order from here.
+
+A crowd answers between two stages: CONTAINS grids after `grids`, CLASSIFY tasks after
+`classify_tasks`. The flow does not know who answers. A caller passes an AnswerSource (the
+simulation app has one); without one, the stages after read the answers stored so far, as the
+real crowd (HIT pages, Mechanical Turk) answers in its own time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from crowd.models import ContainsGrid
 from pipeline.models import Campaign
-from pipeline.stages import candidates, contains_qc, grids, selection_frequencies
-from simulation.contains_crowd import SimulationResult, simulate_contains
-from simulation.http_crowd import crowd_contains
+from pipeline.stages import (
+    aggregation,
+    candidates,
+    classify_qc,
+    classify_tasks,
+    contains_qc,
+    grids,
+    inclusion,
+    selection_frequencies,
+)
 
+Progress = Callable[[int, int], object]
+ProgressFor = Callable[[str], Progress | None]  # step name -> its progress callback, or None
 Log = Callable[[str], None]
 
 
-@dataclass
-class ContainsResult:
-    grids: grids.GridsResult | None  # None: the grids existed already and were kept
-    simulation: SimulationResult | None
-    qc: contains_qc.QcResult
-    frequencies: selection_frequencies.FrequencyResult
-    candidates: candidates.CandidatesResult
-    inclusion: candidates.InclusionResult
+@dataclass(frozen=True)
+class Options:
+    """What a stage may need beyond its campaign."""
+
+    progress: Progress | None = None
+    include_controls: bool = False  # selection frequencies: count answers on controls too
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    number: int  # the stage of PIPELINE.md it belongs to
+    run: Callable[[Campaign, Options], Any] | None  # None: run by its own command and tasks
+    answered_by: str | None = None  # the crowd task kind that answers what this stage made
+
+
+STAGES: tuple[Stage, ...] = (
+    # Stage 1 runs on the gpu queue in chunks (`manage.py potential_labels`).
+    Stage("potential_labels", 1, None),
+    Stage("grids", 2, lambda c, o: grids.build_grids(c, o.progress), answered_by="contains"),
+    Stage("contains_qc", 2, lambda c, o: contains_qc.run_qc(c)),
+    Stage(
+        "selection_frequencies",
+        2,
+        lambda c, o: selection_frequencies.compute_frequencies(c, o.include_controls),
+    ),
+    Stage("candidates", 3, lambda c, o: candidates.compute_candidates(c)),
+    Stage("inclusion", 4, lambda c, o: inclusion.compute_inclusion(c)),
+    Stage(
+        "classify_tasks",
+        5,
+        lambda c, o: classify_tasks.create_classify_tasks(c, o.progress),
+        answered_by="classify",
+    ),
+    Stage("classify_qc", 5, lambda c, o: classify_qc.run_qc(c, o.progress)),
+    Stage("aggregation", 6, lambda c, o: aggregation.aggregate_campaign(c, o.progress)),
+)
+BY_NAME = {stage.name: stage for stage in STAGES}
+CONTAINS = tuple(s.name for s in STAGES if s.number in (2, 3, 4))  # grids ... inclusion
+CLASSIFY = tuple(s.name for s in STAGES if s.number in (5, 6))  # classify_tasks ... aggregation
+
+
+class AnswerSource(Protocol):
+    """Who answers the tasks a stage has just made (kind: "contains" or "classify")."""
+
+    def answer(self, kind: str, campaign: Campaign, progress: Progress | None) -> Any: ...
+
+
+def answers_key(kind: str) -> str:
+    """Where `run_stages` reports an answer source's summary."""
+    return f"{kind}_answers"
 
 
 SHOWN_WARNINGS = 5  # a small dataset warns for hundreds of labels; the run keeps them all
@@ -45,36 +107,38 @@ def ensure_grids(campaign: Campaign, log: Log = lambda _: None) -> grids.GridsRe
     return result
 
 
-def run_contains(
+def run_stages(
     campaign: Campaign,
-    simulate: bool = True,
-    spammer_share: float = 0.1,
-    seed: int | None = None,
-    truth: dict[int, frozenset[int]] | None = None,
+    names: Sequence[str],
+    answers: AnswerSource | None = None,
     include_controls: bool = False,
-    log: Log = lambda _: None,
-    direct: bool = False,
-) -> ContainsResult:
-    """Carry a campaign through stages 2-4. With `simulate`, a simulated crowd fills every grid
-    up to `contains_assignments` answers first (`truth`: image -> true labels, drawn when not
-    given), answering through the HIT pages and submit endpoints in process
-    (simulation.http_crowd), or with `direct` written straight to the database (faster, for
-    paper-scale data); without `simulate`, the answers already stored are used."""
-    built = ensure_grids(campaign, log)
-    simulation = None
-    if simulate:
-        simulate_with = simulate_contains if direct else crowd_contains
-        simulation = simulate_with(campaign, spammer_share=spammer_share, seed=seed, truth=truth)
-        log(
-            f"Simulated crowd: {simulation.answers} answers by {simulation.workers} workers "
-            f"({sum(map(len, simulation.spammers.values()))} spammers)."
-        )
-    qc = contains_qc.run_qc(campaign)
-    log(f"Quality control: {qc.counts}, {qc.dropped_workers} workers dropped.")
-    freqs = selection_frequencies.compute_frequencies(campaign, include_controls)
-    log(f"Selection frequencies: {freqs.pairs} pairs.")
-    cands = candidates.compute_candidates(campaign)
-    log(f"Candidates: {cands.candidates} for {cands.images} images, by rule {cands.by_rule}.")
-    incl = candidates.compute_inclusion(campaign)
-    log(f"Inclusion: {incl.counts}.")
-    return ContainsResult(built, simulation, qc, freqs, cands, incl)
+    progress_for: ProgressFor | None = None,
+    log: Log | None = None,
+) -> dict[str, Any]:
+    """Run the named stages in STAGES order; each one's summary by name.
+
+    With `log`, existing grids are kept (ensure_grids) and one line per stage is logged;
+    after a stage that makes crowd tasks, `answers` (if given) answers them first.
+    """
+    unknown = [name for name in names if name not in BY_NAME or BY_NAME[name].run is None]
+    if unknown:
+        raise ValueError(f"not a stage the flow runs: {', '.join(unknown)}")
+    summaries: dict[str, Any] = {}
+    for stage in STAGES:
+        if stage.name not in names:
+            continue
+        progress = progress_for(stage.name) if progress_for else None
+        if stage.name == "grids" and log is not None:
+            summaries["grids"] = ensure_grids(campaign, log)
+        else:
+            summaries[stage.name] = stage.run(campaign, Options(progress, include_controls))
+            if log is not None:
+                log(f"{stage.name}: {summaries[stage.name]}")
+        if answers is not None and stage.answered_by:
+            kind = stage.answered_by
+            step = answers_key(kind)
+            summary = answers.answer(kind, campaign, progress_for(step) if progress_for else None)
+            summaries[step] = summary
+            if log is not None:
+                log(f"{step}: {summary}")
+    return summaries

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import FinelabelError
 from pipeline.rules.aggregation import aggregate_answers
 
 
-class ReplayError(ValueError):
+class ReplayError(FinelabelError, ValueError):
     """A record that cannot be aggregated, with the line it came from."""
 
     def __init__(self, line: int, message: str):

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 from catalogue.models import Dataset
+from core.errors import FinelabelError
 from pipeline.exports import image_name
 from review.models import GroundTruthSet, ProblemFlag, ReviewItem, ReviewVote, TruthLabel
 
@@ -53,7 +54,7 @@ VOTE_COLUMNS = [
 ]
 
 
-class ReviewExportError(ValueError):
+class ReviewExportError(FinelabelError, ValueError):
     """Bad export request (unknown kind or format)."""
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import Image, LabelClass
+from core.errors import FinelabelError
 from review import evaluation as ev
 from review import selectors
 from review.models import (
@@ -38,7 +39,7 @@ STATUS_OF_VERDICT = {
 }
 
 
-class ReviewError(ValueError):
+class ReviewError(FinelabelError, ValueError):
     """Bad input to a review write; nothing was stored."""
 
     def __init__(self, message: str, code: str = "invalid"):

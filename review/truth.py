@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from django.db import transaction
 
 from catalogue.models import Dataset, Image, LabelClass
+from core.errors import FinelabelError
 from pipeline.models import Campaign, ImageInclusion, ImageObjectLabel, PotentialLabel
 from review.models import GroundTruthSet, TruthLabel
 
@@ -25,7 +26,7 @@ CORRECT, WRONG, UNCLEAR = (
 )
 
 
-class GroundTruthError(ValueError):
+class GroundTruthError(FinelabelError, ValueError):
     """Bad ground-truth input; nothing was stored."""
 
 

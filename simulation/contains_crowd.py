@@ -55,6 +55,10 @@ class SimulationResult:
     spammers: dict[str, list[int]] = field(default_factory=dict)  # kind -> Worker ids
     truth: dict[int, frozenset[int]] = field(default_factory=dict, repr=False)
 
+    def __str__(self) -> str:
+        spammers = sum(map(len, self.spammers.values()))
+        return f"{self.answers} answers by {self.workers} workers ({spammers} spammers)"
+
 
 def campaign_truth(
     campaign: Campaign, rng: random.Random, extra_true_rate: float, mislabeled_rate: float

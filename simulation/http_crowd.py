@@ -50,7 +50,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.urls import reverse
 
-from core.errors import MissingInput
+from core.errors import FinelabelError, MissingInput
 from crowd.models import Assignment, ClassifyOption, ClassifyTask, ContainsGrid, GridItem, Worker
 from crowd.services.invites import invite_link
 from pipeline.models import Campaign
@@ -67,7 +67,7 @@ CLASSIFY_OPTION = re.compile(r'name="present" value="(\d+)"')
 CLASSIFY_MS_PER_OPTION = 2000.0
 
 
-class CrowdError(RuntimeError):
+class CrowdError(FinelabelError, RuntimeError):
     """A page or an endpoint did not answer as a worker's browser expects."""
 
 

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from core.errors import FinelabelError
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".jpe"}
 PATH_COLUMNS = ("path", "url", "source", "file")
 LABEL_COLUMNS = ("label", "wnid", "class", "class_index")
 
 
-class SourceError(ValueError):
+class SourceError(FinelabelError, ValueError):
     """The source itself cannot be read (missing folder, bad manifest, bad S3 URI)."""
 
 

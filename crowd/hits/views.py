@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import error_response
 from crowd.caching import KEPT_SECONDS
 from crowd.hits.access import PageAccess, page_access, page_token, read_page_token
 from crowd.hits.content import TaskContent, classify_content, contains_content
@@ -127,10 +128,6 @@ def _answered(stored: Stored, submitter: Submitter, kind: str) -> JsonResponse:
     return JsonResponse(result, status=201 if stored.created else 200)
 
 
-def _refused(exc: SubmissionError) -> JsonResponse:
-    return JsonResponse({"error": exc.message, "code": exc.code}, status=400)
-
-
 # No CSRF cookie here: the page cannot count on cookies inside MTurk's third-party iframe,
 # and the endpoint acts on no ambient credential. The signed page token, which only our page
 # holds, says who submits (README "HIT pages").
@@ -144,7 +141,7 @@ def contains_submit(request: HttpRequest, public_id: str) -> JsonResponse:
             public_id, submitter, body.get("positions"), body.get("duration_ms")
         )
     except SubmissionError as exc:
-        return _refused(exc)
+        return error_response(exc)
     return _answered(stored, submitter, CONTAINS)
 
 
@@ -158,5 +155,5 @@ def classify_submit(request: HttpRequest, public_id: str) -> JsonResponse:
             public_id, submitter, body.get("labels"), body.get("main"), body.get("duration_ms")
         )
     except SubmissionError as exc:
-        return _refused(exc)
+        return error_response(exc)
     return _answered(stored, submitter, CLASSIFY)

@@ -10,6 +10,8 @@ from botocore.config import Config
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from core.errors import FinelabelError
+
 REGION = "us-east-1"  # MTurk's only region
 SANDBOX_ENDPOINT = "https://mturk-requester-sandbox.us-east-1.amazonaws.com"
 LIVE_ENDPOINT = "https://mturk-requester.us-east-1.amazonaws.com"
@@ -18,7 +20,7 @@ LIVE_WORKER_URL = "https://www.mturk.com"
 CONFIRM_FLAG = "--i-understand-this-spends-money"
 
 
-class LiveNotConfirmed(Exception):
+class LiveNotConfirmed(FinelabelError):
     """Live mode was asked for without the confirmation it needs."""
 
 

@@ -15,6 +15,7 @@ from botocore import xform_name
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from core.errors import FinelabelError
 from crowd.models import MTurkCall
 from crowd.mturk.client import is_sandbox, make_client
 from pipeline.models import Campaign
@@ -34,7 +35,7 @@ SECRET_WORDS = ("secret", "password", "credential", "accesskey", "sessiontoken")
 MAX_RESULT_CHARS = 200_000
 
 
-class MTurkError(Exception):
+class MTurkError(FinelabelError):
     """An MTurk call failed for good; `code` is MTurk's error code."""
 
     def __init__(self, operation: str, code: str, message: str):

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.errors import FinelabelError
 from crowd.models import ClassifyTask, ContainsGrid, Hit
 from crowd.mturk.costs import BatchCost, dollars
 from crowd.mturk.gateway import MTurk, MTurkError
@@ -27,7 +28,7 @@ from pipeline.models import Campaign
 Task = ContainsGrid | ClassifyTask
 
 
-class PublishRefused(Exception):
+class PublishRefused(FinelabelError):
     """Publishing would break a rule (budget, balance); nothing was published."""
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import FinelabelError
 from crowd.models import Assignment, Bonus, Hit, QcStatus, Worker
 from crowd.mturk.costs import assignment_cost, bonus_cost, cents, dollars, fee_rate
 from crowd.mturk.gateway import MTurk, MTurkError
@@ -21,7 +22,7 @@ from pipeline.models import Campaign
 EXPIRE_NOW = datetime(1970, 1, 1, tzinfo=UTC)  # a time in the past expires a HIT at once
 
 
-class ReviewError(Exception):
+class AssignmentReviewError(FinelabelError):
     """Bad input for a review action; nothing was sent to MTurk."""
 
 
@@ -39,10 +40,12 @@ def mturk_assignment(mturk: MTurk, assignment_id: str) -> Assignment:
         .first()
     )
     if a is None:
-        raise ReviewError(f"No MTurk assignment {assignment_id!r} here; run `mturk sync` first?")
+        raise AssignmentReviewError(
+            f"No MTurk assignment {assignment_id!r} here; run `mturk sync` first?"
+        )
     if not Hit.objects.filter(hit_id=a.hit_id, sandbox=mturk.sandbox).exists():
         env = "sandbox" if mturk.sandbox else "live"
-        raise ReviewError(f"Assignment {assignment_id} belongs to no {env} HIT of ours.")
+        raise AssignmentReviewError(f"Assignment {assignment_id} belongs to no {env} HIT of ours.")
     return a
 
 
@@ -82,10 +85,12 @@ def reject(mturk: MTurk, assignment_id: str, feedback: str) -> Assignment:
     """RejectAssignment with the feedback the worker will read. Only submitted assignments."""
     feedback = (feedback or "").strip()
     if not feedback:
-        raise ReviewError("A rejection needs feedback for the worker (--feedback).")
+        raise AssignmentReviewError("A rejection needs feedback for the worker (--feedback).")
     a = mturk_assignment(mturk, assignment_id)
     if a.status != Assignment.Status.SUBMITTED:
-        raise ReviewError(f"Assignment {assignment_id} is {a.status}: only submitted ones.")
+        raise AssignmentReviewError(
+            f"Assignment {assignment_id} is {a.status}: only submitted ones."
+        )
     mturk.call("RejectAssignment", AssignmentId=assignment_id, RequesterFeedback=feedback)
     a.status, a.reviewed_at = Assignment.Status.REJECTED, timezone.now()
     a.save(update_fields=["status", "reviewed_at"])
@@ -111,14 +116,16 @@ def send_bonus(
     amount = cents(Decimal(amount))
     reason = (reason or "").strip()
     if amount <= 0:
-        raise ReviewError("A bonus must be positive.")
+        raise AssignmentReviewError("A bonus must be positive.")
     if not reason:
-        raise ReviewError("A bonus needs a reason the worker will read (--reason).")
+        raise AssignmentReviewError("A bonus needs a reason the worker will read (--reason).")
     a = mturk_assignment(mturk, assignment_id)
     token = token or f"bonus-{assignment_id}"
     bonus = Bonus.objects.filter(sandbox=mturk.sandbox, unique_request_token=token).first()
     if bonus is not None and (bonus.amount != amount or bonus.assignment_id != a.pk):
-        raise ReviewError(f"Token {token!r} was used for another bonus; pass a new --token.")
+        raise AssignmentReviewError(
+            f"Token {token!r} was used for another bonus; pass a new --token."
+        )
     if bonus is not None and bonus.sent_at:
         return bonus
     if bonus is None:
@@ -155,7 +162,7 @@ def block_worker(
     """CreateWorkerBlock, and the campaign's exclusion qualification when it has one."""
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError("Blocking a worker needs a reason (--reason).")
+        raise AssignmentReviewError("Blocking a worker needs a reason (--reason).")
     exclusion = settings_for(campaign).exclusion_qualification if campaign else ""
     mturk.call("CreateWorkerBlock", WorkerId=worker_id, Reason=reason)
     if exclusion:
@@ -193,7 +200,7 @@ def qualify_worker(mturk: MTurk, campaign: Campaign, worker_id: str, *, value: i
     """Give a worker who passed the screening the campaign's screening qualification."""
     screening = settings_for(campaign).screening_qualification
     if not screening:
-        raise ReviewError("The campaign has no screening qualification; create it first.")
+        raise AssignmentReviewError("The campaign has no screening qualification; create it first.")
     mturk.call(
         "AssociateQualificationWithWorker",
         QualificationTypeId=screening,
@@ -246,13 +253,17 @@ def extend_hit(
     """More assignments (CreateAdditionalAssignmentsForHIT, with a token) and/or a later
     expiration (UpdateExpirationForHIT), within the budget."""
     if assignments < 0 or (not assignments and expire_at is None):
-        raise ReviewError("Extend by a positive number of assignments and/or a new expiration.")
+        raise AssignmentReviewError(
+            "Extend by a positive number of assignments and/or a new expiration."
+        )
     if expire_at is not None and expire_at <= timezone.now():
-        raise ReviewError("The new expiration is in the past; use `mturk expire` to expire.")
+        raise AssignmentReviewError(
+            "The new expiration is in the past; use `mturk expire` to expire."
+        )
     if assignments:
         total = hit.max_assignments + assignments
         if fee_rate(hit.max_assignments) != fee_rate(total):
-            raise ReviewError(
+            raise AssignmentReviewError(
                 "MTurk does not let a HIT grow from fewer than 10 assignments to 10 or more."
             )
         extra = assignments * assignment_cost(hit.reward, total)

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import FinelabelError
 from crowd.caching import forget, kept_or_made
 from crowd.models import (
     Assignment,
@@ -45,13 +46,8 @@ ALREADY_ANSWERED = "This worker has already answered this task under another ass
 BLOCKED = "This worker may no longer submit answers."
 
 
-class SubmissionError(Exception):
+class SubmissionError(FinelabelError):
     """A submission was refused; `message` says why, in words fit to show the sender."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from core.errors import FinelabelError
+
 AncestorDistances = Mapping[str, int]
 """Ancestor synset name -> fewest hypernym edges from the class's synset (itself at 0)."""
 
@@ -39,11 +41,11 @@ INSTALL_HINT = (
 )
 
 
-class WordNetUnavailable(RuntimeError):
+class WordNetUnavailable(FinelabelError, RuntimeError):
     """nltk cannot read WordNet: the data files are not under any NLTK_DATA folder."""
 
 
-class UnknownWnid(ValueError):
+class UnknownWnid(FinelabelError, ValueError):
     """The wnid is malformed or names no noun synset of this WordNet."""
 
 

@@ -1,18 +1,14 @@
-"""Stages 3 and 4: candidate sets and inclusion, from the stored selection frequencies.
+"""Stage 3 shell: candidate sets, from the stored selection frequencies.
 
-Candidates (core: pipeline.rules.candidates): per image, the five rules of PIPELINE.md over the
+Core: pipeline.rules.candidates. Per image, the five rules of PIPELINE.md over the
 frequencies of its potential labels, with the WordNet distance of the catalogue (the stored
 `LabelClass.hypernym_distances`, no nltk at run time). Each candidate is stored as a
 CandidateLabel with the rule that admitted it and its `rank`: rules in order (1 dataset label,
 2 frequent, 3 distant, 4 filled), highest frequency first within a rule, then label id.
 
-Inclusion (core: pipeline.rules.inclusion): per image, one of follow_up, easy, mislabeled,
-ambiguous, from the (selected, answers) counts of its pairs, stored as ImageInclusion; the
-counts per category are returned and kept in the run's message.
-
-Both read the SelectionFrequency rows of the campaign; each replaces its previous output in
-one transaction. The images are those with selection frequencies (every image tested in a
-grid); an image's dataset label is its Image.label.
+Reads the SelectionFrequency rows of the campaign (`grouped_frequencies`, shared with stage
+4) and replaces its previous output in one transaction. The images are those with selection
+frequencies (every image tested in a grid); an image's dataset label is its Image.label.
 """
 
 from __future__ import annotations
@@ -22,13 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count
 
 from catalogue.models import LabelClass
 from core.errors import MissingInput
-from pipeline.models import Campaign, CandidateLabel, ImageInclusion, SelectionFrequency, StageRun
+from pipeline.models import Campaign, CandidateLabel, SelectionFrequency, StageRun
 from pipeline.rules import candidates as core
-from pipeline.rules import inclusion
 from pipeline.rules.wordnet import distance_function
 from pipeline.stages.bulk import insert_rows
 from pipeline.stages.runs import report_progress, stage_run
@@ -43,12 +37,8 @@ class CandidatesResult:
     truncated: dict[str, int]  # rule 5 condition -> images truncated under it
     sizes: dict[int, int]  # candidates per image -> images
 
-
-@dataclass
-class InclusionResult:
-    run_id: int
-    images: int
-    counts: dict[str, int]  # category -> images, every category
+    def __str__(self) -> str:
+        return f"{self.candidates} for {self.images} images, by rule {self.by_rule}"
 
 
 Row = tuple[int, int, int, int, int, float | None]  # image, dataset label, label, sel, ans, sf
@@ -63,7 +53,7 @@ def _rows(campaign: Campaign) -> Iterator[Row]:
     return rows.iterator(chunk_size=50_000)
 
 
-def _grouped(campaign: Campaign) -> dict[int, tuple[int, list[Row]]]:
+def grouped_frequencies(campaign: Campaign) -> dict[int, tuple[int, list[Row]]]:
     """image -> (dataset label, its rows); MissingInput when there are none."""
     images: dict[int, tuple[int, list[Row]]] = {}
     for row in _rows(campaign):
@@ -95,7 +85,7 @@ def catalogue_distance(label_ids: set[int]) -> core.Distance:
 
 def compute_candidates(campaign: Campaign) -> CandidatesResult:
     """Candidate sets of every image (module docstring), replacing the previous ones."""
-    images = _grouped(campaign)
+    images = grouped_frequencies(campaign)
     labels = {row[2] for _, rows in images.values() for row in rows}
     labels |= {dataset for dataset, _ in images.values()}
     inputs = (
@@ -143,38 +133,3 @@ def _candidates_result(run_id: int, sets: list[core.CandidateSet], stored: int):
         dict(truncated),
         dict(sorted(sizes.items())),
     )
-
-
-def compute_inclusion(campaign: Campaign) -> InclusionResult:
-    """The stage-4 category of every image (module docstring), replacing the previous ones."""
-    images = _grouped(campaign)
-    votes = (
-        inclusion.ImageVotes(
-            image, dataset, {row[2]: inclusion.Votes(row[3], row[4]) for row in rows}
-        )
-        for image, (dataset, rows) in images.items()
-    )
-    report = inclusion.include_all(votes, campaign.params)
-    with stage_run(campaign, StageRun.Stage.INCLUSION, total=len(report.images)) as run:
-        with transaction.atomic():
-            ImageInclusion.objects.filter(campaign=campaign).delete()
-            insert_rows(
-                ImageInclusion,
-                ("campaign_id", "image_id", "category", "run_id"),
-                ((campaign.pk, r.image_id, r.category, run.pk) for r in report.images),
-            )
-        report_progress(run, len(report.images))
-        run.message = ", ".join(f"{n} {category}" for category, n in report.counts.items())
-    return InclusionResult(run.pk, len(report.images), dict(report.counts))
-
-
-def inclusion_counts(campaign: Campaign) -> dict[str, int]:
-    """Stored images per category, every category included (a selector for reports)."""
-    rows = (
-        ImageInclusion.objects.filter(campaign=campaign)
-        .order_by()
-        .values_list("category")
-        .annotate(n=Count("pk"))
-    )
-    counts = dict(rows)
-    return {category: counts.get(category, 0) for category in inclusion.CATEGORIES}

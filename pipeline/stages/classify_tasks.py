@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from catalogue.models.images import new_public_id
+from core.errors import StageError
 from crowd.models import Assignment, ClassifyAnswer, ClassifyOption, ClassifyTask
 from pipeline.models import Campaign, CandidateLabel, ImageInclusion, StageRun
 from pipeline.rules.classify_tasks import ExistingTask, TaskPlan, plan_tasks
@@ -27,7 +28,7 @@ Progress = Callable[[int, int], object]
 BATCH = 2000
 
 
-class ClassifyStageError(ValueError):
+class ClassifyStageError(StageError, ValueError):
     """The campaign is not ready for a CLASSIFY step; nothing was stored."""
 
 

@@ -39,6 +39,9 @@ class QcResult:
     dropped_workers: int
     by_status: dict[str, int] = field(default_factory=dict)  # QcStatus value -> answers
 
+    def __str__(self) -> str:
+        return f"{self.answers} answers: {self.counts}, {self.dropped_workers} workers dropped"
+
 
 def load_answers(campaign: Campaign) -> list[core.GridAnswer]:
     """Every CONTAINS answer of the campaign with its grid's controls and those it found.

@@ -21,6 +21,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from catalogue.models import Image, LabelClass
+from core.errors import FinelabelError
 from pipeline.models import Campaign, ModelPrediction
 
 TOP_K = 5
@@ -28,7 +29,7 @@ SHOWN_ERRORS = 10
 BATCH = 2000
 
 
-class ImportPredictionsError(ValueError):
+class ImportPredictionsError(FinelabelError, ValueError):
     pass
 
 

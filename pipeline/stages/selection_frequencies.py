@@ -50,6 +50,9 @@ class FrequencyResult:
     include_controls: bool
     pending_answers: int  # answers quality control has not judged yet: not counted
 
+    def __str__(self) -> str:
+        return f"{self.pairs} pairs, {self.pairs_without_answers} without a kept answer"
+
 
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)

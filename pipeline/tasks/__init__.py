@@ -1,5 +1,5 @@
-"""Celery tasks of the pipeline: thin shells that load, call a stage's core, and store.
+"""Celery tasks of the pipeline: thin shells that load, call a stage, and store.
 
-One module per stage; importing them here registers every task with the app."""
+Importing them here registers every task with the app."""
 
-from pipeline.tasks import classify, contains, ping, potential_labels  # noqa: F401
+from pipeline.tasks import ping, potential_labels, stages  # noqa: F401

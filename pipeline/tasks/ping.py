@@ -1,4 +1,4 @@
-"""Celery tasks of the pipeline: thin shells that load, call a stage's core, and store."""
+"""A health check through the broker."""
 
 import socket
 

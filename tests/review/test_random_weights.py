@@ -15,14 +15,8 @@ from rest_framework.test import APIClient
 from catalogue.models import Dataset
 from models_zoo.registry import ensemble_models
 from pipeline.models import Campaign, ModelPrediction, StageRun
-from pipeline.stages.potential_labels import (
-    RANDOM_WEIGHTS_NOTE,
-    ChunkResult,
-    RunOptions,
-    finish,
-    potential_labels_source,
-    run_params,
-)
+from pipeline.selectors import RANDOM_WEIGHTS_NOTE, potential_labels_source
+from pipeline.stages.potential_labels import ChunkResult, RunOptions, finish, run_params
 from pipeline.stages.runs import stage_run
 from review import selectors
 from review.models import GroundTruthSet, TruthLabel

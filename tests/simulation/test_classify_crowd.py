@@ -11,14 +11,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from crowd.models import Assignment, ClassifyAnswer, ClassifyTask, QcStatus, Worker
-from pipeline.classify_flow import run_classify_to_labels
+from pipeline import flow
 from pipeline.models import ImageInclusion, ImageLabels
 from pipeline.rules.aggregation import aggregate_answers, object_labels
 from pipeline.rules.classify_qc import ClassifyAnswer as QcAnswer
 from pipeline.rules.classify_qc import run_classify_qc
-from pipeline.tasks.classify import classify_all
+from pipeline.tasks.stages import classify_all
 from simulation.classify_crowd import simulate_classify_answers
 from simulation.classify_model import CrowdModel, SimTask, simulate
+from simulation.crowd_source import SimulatedCrowd
 from tests.pipeline.classify_builders import FRUIT, answer, follow_up, make_campaign
 
 OPTIONS = (10, 11, 12, 13, 14, 15)
@@ -110,20 +111,22 @@ def answer_rows(campaign):
 
 @pytest.mark.django_db
 def test_whole_stage_with_spammers_to_final_labels(demo_campaign):
-    assert run_classify_to_labels(demo_campaign)["tasks"].created == 24  # tasks, no answers
+    assert (
+        flow.run_stages(demo_campaign, flow.CLASSIFY)["classify_tasks"].created == 24
+    )  # tasks, no answers
     # Spammers who break a rule in most answers (empty selections), so that none can stay
     # under the flagged-share threshold by luck; honest workers slip in 2% of answers.
     crowd = CrowdModel(spammers=2, spam_empty=0.9)
     simulated = simulate_classify_answers(demo_campaign, model=crowd)
     assert simulated.answers == 24 * 9
-    summaries = run_classify_to_labels(demo_campaign)
+    summaries = flow.run_stages(demo_campaign, flow.CLASSIFY)
     assert Worker.objects.filter(source=Worker.Source.SIMULATED).count() == 22
     spam = ClassifyAnswer.objects.filter(worker__external_id__startswith="classify-spam-")
     assert spam.exists() and not spam.filter(qc_status=QcStatus.KEPT).exists()
     honest = ClassifyAnswer.objects.exclude(worker__external_id__startswith="classify-spam-")
     assert honest.filter(qc_status=QcStatus.KEPT).count() >= 0.95 * honest.count()
-    assert summaries["qc"].dropped_workers >= 2
-    aggregated = summaries["aggregate"]
+    assert summaries["classify_qc"].dropped_workers >= 2
+    aggregated = summaries["aggregation"]
     assert (aggregated.classified, aggregated.easy) == (24, 1)
     two = ImageLabels.objects.filter(image__source__contains="_with_")
     assert sum(head.num_objects == 2 for head in two) >= 7  # of 8
@@ -132,7 +135,7 @@ def test_whole_stage_with_spammers_to_final_labels(demo_campaign):
 
 @pytest.mark.django_db
 def test_simulation_rerun_replaces_its_answers_and_keeps_real_ones(demo_campaign, catalogue):
-    run_classify_to_labels(demo_campaign)  # tasks, no answers yet
+    flow.run_stages(demo_campaign, flow.CLASSIFY)  # tasks, no answers yet
     task = ClassifyTask.objects.filter(campaign=demo_campaign).order_by("pk").first()
     orange = catalogue[FRUIT[0]]
     real = answer(task, "someone", [orange], orange)
@@ -156,7 +159,7 @@ def test_commands_run_the_stage_and_print_summaries(demo_campaign):
     with pytest.raises(CommandError, match="no CLASSIFY tasks"):
         call("simulate_classify", "--campaign", str(demo_campaign.pk))
     out = call("classify", "--campaign", str(demo_campaign.pk), "tasks")
-    assert "tasks: 24 CLASSIFY tasks: 24 created" in out
+    assert "classify_tasks: 24 CLASSIFY tasks: 24 created" in out
     out = call("simulate_classify", "--campaign", "demo", "--spammers", "1", "--seed", "3")
     assert "216 simulated CLASSIFY answers to 24 tasks" in out
     with pytest.raises(CommandError, match="quality control"):
@@ -170,19 +173,19 @@ def test_commands_run_the_stage_and_print_summaries(demo_campaign):
 
 @pytest.mark.django_db
 def test_command_all_and_unknown_campaign(demo_campaign):
-    out = call("classify", "--campaign", str(demo_campaign.pk), "all", "--simulate")
-    assert [line.split(":")[0] for line in out.splitlines()] == [
-        "tasks",
-        "simulate",
-        "qc",
-        "aggregate",
-    ]
+    call("classify", "--campaign", str(demo_campaign.pk), "classify_tasks")
+    call("simulate_classify", "--campaign", str(demo_campaign.pk))
+    out = call("classify", "--campaign", str(demo_campaign.pk), "all")
+    assert [line.split(":")[0] for line in out.splitlines()] == list(flow.CLASSIFY)
+    assert ImageLabels.objects.filter(campaign=demo_campaign).count() == 25
     with pytest.raises(CommandError, match="No campaign with id or name 'nope'"):
         call("classify", "--campaign", "nope", "qc")
 
 
 @pytest.mark.django_db
 def test_celery_task_runs_the_whole_stage(demo_campaign):
-    result = classify_all.apply(args=[demo_campaign.pk], kwargs={"simulate": True}).get()
-    assert result["tasks"]["created"] == 24 and result["aggregate"]["classified"] == 24
+    flow.run_stages(demo_campaign, flow.CLASSIFY, SimulatedCrowd(spammers=2))
+    result = classify_all.apply(args=[demo_campaign.pk]).get()
+    assert result["classify_tasks"]["created"] == 0  # kept: they have answers
+    assert result["aggregation"]["classified"] == 24
     assert ImageLabels.objects.filter(campaign=demo_campaign).count() == 25

@@ -9,13 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from crowd.models import Assignment, ContainsAnswer, ContainsGrid, QcStatus
-from pipeline.flow import run_contains
+from pipeline import flow
 from pipeline.models import CandidateLabel, ImageInclusion, SelectionFrequency
 from pipeline.stages.contains_qc import run_qc
 from pipeline.stages.grids import build_grids
-from pipeline.tasks.contains import after_answers
+from pipeline.tasks.stages import after_contains_answers
 from simulation import contains_model as simulate
 from simulation.contains_crowd import simulate_contains
+from simulation.crowd_source import SimulatedCrowd
 from tests.builders import GOLF_BALL, LEMON, ORANGE, SOCCER_BALL, TABBY, TENNIS_BALL
 
 CLASSES = [TABBY, SOCCER_BALL, ORANGE, LEMON, TENNIS_BALL, GOLF_BALL]
@@ -105,18 +106,26 @@ def test_simulation_resumes_without_duplicates(make_campaign):
 @pytest.mark.django_db
 def test_run_contains_end_to_end_and_again(make_campaign):
     campaign = make_campaign(CLASSES[:4], 25, extra=3)
-    first = run_contains(campaign, spammer_share=0.1, seed=3)
-    assert first.grids and first.grids.grids == ContainsGrid.objects.count()
+    crowd = SimulatedCrowd(spammer_share=0.1, seed=3)
+    lines = []
+    first = flow.run_stages(campaign, flow.CONTAINS, crowd, log=lines.append)
+    assert first["grids"] and first["grids"].grids == ContainsGrid.objects.count()
+    assert first["contains_answers"].answers == ContainsAnswer.objects.count() > 0
     images = campaign.dataset.images.count()
-    assert first.inclusion.images == images == sum(first.inclusion.counts.values())
-    assert first.candidates.images == images
+    assert first["inclusion"].images == images == sum(first["inclusion"].counts.values())
+    assert first["candidates"].images == images
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "contains_answers",
+        *flow.CONTAINS[1:],
+    ]
     sf = sorted(SelectionFrequency.objects.values_list("image", "label", "selected", "answers"))
-    second = run_contains(campaign, spammer_share=0.1, seed=3)
-    assert second.grids is None and second.simulation.answers == 0
+    second = flow.run_stages(campaign, flow.CONTAINS, crowd, log=lines.append)
+    assert second["grids"] is None and second["contains_answers"].answers == 0
     assert sf == sorted(
         SelectionFrequency.objects.values_list("image", "label", "selected", "answers")
     )
-    assert CandidateLabel.objects.filter(campaign=campaign).count() == second.candidates.candidates
+    candidates = second["candidates"].candidates
+    assert CandidateLabel.objects.filter(campaign=campaign).count() == candidates
     assert ImageInclusion.objects.filter(campaign=campaign).count() == images
 
 
@@ -150,8 +159,8 @@ def test_commands(make_campaign):
         assert expected in text
     with pytest.raises(CommandError, match="already has"):
         call_command("contains", "build-grids", "--campaign", campaign.name, stdout=out)
-    with pytest.raises(CommandError, match="no campaign"):
-        call_command("contains", "qc", "--campaign", "nope", stdout=out)
+    with pytest.raises(CommandError, match="No campaign with id or name 'nope'"):
+        call_command("contains", "contains_qc", "--campaign", "nope", stdout=out)
 
 
 @pytest.mark.django_db
@@ -159,6 +168,6 @@ def test_celery_task_runs_the_steps(make_campaign):
     campaign = make_campaign(CLASSES[:3], 20, extra=2)
     build_grids(campaign)
     simulate_contains(campaign, 0.1, seed=5)
-    result = after_answers.apply(args=[campaign.pk]).get()
-    assert result["qc"]["answers"] == ContainsAnswer.objects.count()
+    result = after_contains_answers.apply(args=[campaign.pk]).get()
+    assert result["contains_qc"]["answers"] == ContainsAnswer.objects.count()
     assert sum(result["inclusion"]["counts"].values()) == 60

@@ -1,17 +1,18 @@
 import sys
 
 import boto3
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from catalogue.imports.service import ImportReport, import_items, s3_client_options
-from catalogue.imports.sources import SourceError, iter_source, sample_per_class
+from catalogue.imports.sources import iter_source, sample_per_class
 from catalogue.models import Dataset, LabelClass
+from core.commands import FinelabelCommand
 
 SHOWN = 20
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Import images into a dataset from an ImageNet-style folder (one sub-folder per wnid), "
         "a CSV manifest (path or URL, label) or an S3 prefix (s3://bucket/prefix/). Unreadable "
@@ -29,12 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not LabelClass.objects.exists():
             raise CommandError("No classes loaded: run `python manage.py load_imagenet_classes`.")
-        try:
-            items = list(
-                iter_source(opts["source"], lambda: boto3.client("s3", **s3_client_options()))
-            )
-        except SourceError as exc:
-            raise CommandError(str(exc)) from exc
+        items = list(iter_source(opts["source"], lambda: boto3.client("s3", **s3_client_options())))
         if opts["per_class"]:
             items = sample_per_class(items, opts["per_class"], opts["seed"])
         dataset, created = Dataset.objects.get_or_create(

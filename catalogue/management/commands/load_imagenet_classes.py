@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from catalogue.classes import load_imagenet_classes
 from catalogue.wordnet_data import WordNetMissing
+from core.commands import FinelabelCommand
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Load the 1,000 ImageNet classes (wnid, lemmas, gloss), their 11 superclasses, a "
         "Wikipedia link per class and the WordNet hierarchy. Safe to re-run."

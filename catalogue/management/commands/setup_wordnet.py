@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from catalogue.wordnet_data import WordNetMissing, ensure_wordnet
+from core.commands import FinelabelCommand
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = "Prepare WordNet 3.0 for nltk under NLTK_DATA (from Debian's wordnet packages)."
 
     def handle(self, *args, **options):

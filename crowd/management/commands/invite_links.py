@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from core.commands import FinelabelCommand
 from crowd.models import Assignment
 from crowd.services.answers import SubmissionError
 from crowd.services.invites import KINDS, invite_links
-from pipeline.models import Campaign
+from pipeline.selectors import get_campaign
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Print one signed link per task of the campaign that WORKER has not answered yet; "
         "the pages work without Mechanical Turk and store answers as that local worker."
@@ -29,11 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        key = options["campaign"]
-        lookup = {"pk": int(key)} if key.isdigit() else {"name": key}
-        campaign = Campaign.objects.filter(**lookup).first()
-        if campaign is None:
-            raise CommandError(f"No campaign {key!r}.")
+        campaign = get_campaign(options["campaign"])
         kinds = KINDS if options["kind"] == "all" else (Assignment.Kind(options["kind"]),)
         try:
             links = invite_links(campaign, options["worker"], kinds)

@@ -9,10 +9,11 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from core.commands import FinelabelCommand
 from crowd.models import Hit
 from crowd.mturk import review
 from crowd.mturk.client import CONFIRM_FLAG, LiveNotConfirmed, confirm_live, live_mode
@@ -28,9 +29,10 @@ from crowd.mturk.publish import (
 from crowd.mturk.selectors import mturk_summary
 from crowd.mturk.sync import sync_campaign
 from pipeline.models import Campaign
+from pipeline.selectors import get_campaign
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = "Publish, sync, review and pay a campaign's HITs on Mechanical Turk (sandbox default)."
     stealth_options = ("stdin",)
 
@@ -93,7 +95,7 @@ class Command(BaseCommand):
         except (
             LiveNotConfirmed,
             PublishRefused,
-            review.ReviewError,
+            review.AssignmentReviewError,
             MTurkError,
             ImproperlyConfigured,
             ValueError,
@@ -107,11 +109,7 @@ class Command(BaseCommand):
     def campaign(self, ref: str | None) -> Campaign:
         if not ref:
             raise CommandError("--campaign is required here.")
-        found = Campaign.objects.filter(pk=int(ref)) if ref.isdigit() else Campaign.objects.none()
-        found = found or Campaign.objects.filter(name=ref)
-        if not found:
-            raise CommandError(f"No campaign {ref!r}.")
-        return found[0]
+        return get_campaign(ref)
 
     def confirm(self, campaign: Campaign) -> None:
         confirm_live(

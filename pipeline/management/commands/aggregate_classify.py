@@ -10,13 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from core.commands import FinelabelCommand
 from pipeline.replay import ReplayError, count_records, replay_file
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Aggregate CLASSIFY answers (JSONL records with imagenet_label and responses, as in "
         "the published ImageNetMultiLabel data) into objects, main object and selection "

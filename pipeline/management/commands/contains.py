@@ -1,57 +1,57 @@
-"""`manage.py contains --campaign ID STEP`: the CONTAINS stage's steps, one at a time or all."""
+"""`manage.py contains --campaign ID STEP`: stages 2 to 4, one at a time or all.
+
+STEP is a stage's name (pipeline.flow.CONTAINS): grids, contains_qc, selection_frequencies,
+candidates, inclusion; or all. The older step names (build-grids, qc, frequencies) still work.
+"""
 
 from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from core.errors import StageError
-from pipeline.flow import ensure_grids
+from core.commands import FinelabelCommand
+from pipeline import flow
 from pipeline.selectors import get_campaign
-from pipeline.stages import candidates, contains_qc, grids, selection_frequencies
+from pipeline.stages import candidates, contains_qc, grids, inclusion, selection_frequencies
 
-STEPS = ["build-grids", "qc", "frequencies", "candidates", "inclusion", "all"]
+OLD_NAMES = {"build-grids": "grids", "qc": "contains_qc", "frequencies": "selection_frequencies"}
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
-        "Run a step of the CONTAINS stage for a campaign: build-grids (pack and store the "
-        "grids), qc (quality control of the answers), frequencies (selection frequencies), "
-        "candidates (candidate sets), inclusion (which images go on to CLASSIFY), or all (the "
-        "grids when the campaign has none, then qc, frequencies, candidates and inclusion)."
+        "Run a step of the CONTAINS side of a campaign: grids (pack and store the grids), "
+        "contains_qc (quality control of the answers), selection_frequencies, candidates "
+        "(candidate sets), inclusion (which images go on to CLASSIFY), or all (the grids when "
+        "the campaign has none, then the others in order)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("step", choices=STEPS)
+        parser.add_argument("step", choices=[*flow.CONTAINS, "all", *OLD_NAMES])
         parser.add_argument("--campaign", required=True, help="campaign id or name")
         parser.add_argument(
             "--include-controls",
             action="store_true",
-            help="count answers on controls in the selection frequencies (off: see README)",
+            help="count answers on controls in the selection frequencies (off by default)",
         )
 
     def handle(self, *args, step: str, campaign: str, include_controls: bool, **options):
         self.campaign = get_campaign(campaign)
         self.include_controls = include_controls
         self.quiet = options["verbosity"] == 0
-        try:
-            if step == "all":
-                ensure_grids(self.campaign, self.stdout.write)
-                for name in STEPS[1:-1]:
-                    self.run_step(name)
-            else:
-                self.run_step(step)
-        except StageError as exc:
-            raise CommandError(str(exc)) from exc
+        if step == "all":
+            flow.ensure_grids(self.campaign, self.stdout.write)
+            for name in flow.CONTAINS[1:]:
+                self.run_step(name)
+        else:
+            self.run_step(OLD_NAMES.get(step, step))
 
     def run_step(self, step: str) -> None:
         started = time.perf_counter()
-        getattr(self, "step_" + step.replace("-", "_"))()
+        getattr(self, "step_" + step)()
         self.stdout.write(f"  ({time.perf_counter() - started:.1f} s)")
 
-    def step_build_grids(self) -> None:
+    def step_grids(self) -> None:
         with tqdm(desc="storing grids", unit="grid", disable=self.quiet) as bar:
 
             def progress(done: int, total: int) -> None:
@@ -75,7 +75,7 @@ class Command(BaseCommand):
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(f"  warning: {warning}"))
 
-    def step_qc(self) -> None:
+    def step_contains_qc(self) -> None:
         result = contains_qc.run_qc(self.campaign)
         c = result.counts
         self.stdout.write(
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             f"workers), {c['dropped_grid']} for too few controls found"
         )
 
-    def step_frequencies(self) -> None:
+    def step_selection_frequencies(self) -> None:
         result = selection_frequencies.compute_frequencies(self.campaign, self.include_controls)
         self.stdout.write(
             self.style.SUCCESS(
@@ -101,7 +101,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(
                     f"  {result.pending_answers} answers not checked by quality control were "
-                    "not counted: run the qc step"
+                    "not counted: run the contains_qc step"
                 )
             )
 
@@ -115,6 +115,6 @@ class Command(BaseCommand):
         )
 
     def step_inclusion(self) -> None:
-        result = candidates.compute_inclusion(self.campaign)
+        result = inclusion.compute_inclusion(self.campaign)
         counts = ", ".join(f"{n} {category}" for category, n in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Inclusion of {result.images} images: {counts}"))

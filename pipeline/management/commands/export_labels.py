@@ -7,17 +7,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from catalogue.models import Dataset
+from core.commands import FinelabelCommand
 from pipeline import exports
 from pipeline.models import Campaign
+from pipeline.selectors import get_campaign
 from review import export as review_export
 from review.truth import GroundTruthError, resolve_sets
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Export a campaign's labels (or those of a dataset's latest campaign) as json, jsonl, "
         "csv, or imagenet-multilabel (JSONL shaped like the published ImageNetMultiLabel "
@@ -28,7 +30,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--campaign", type=int, help="Campaign id.")
+        which.add_argument("--campaign", help="Campaign id or name.")
         which.add_argument("--dataset", help="Dataset name: its most recent campaign.")
         parser.add_argument("--format", required=True, choices=exports.FORMATS)
         parser.add_argument("--output", required=True, help="File to write, or - for stdout.")
@@ -96,10 +98,7 @@ class Command(BaseCommand):
     @staticmethod
     def _campaign(opts: dict) -> Campaign:
         if opts["campaign"] is not None:
-            campaign = Campaign.objects.select_related("dataset").filter(pk=opts["campaign"])
-            if not campaign.exists():
-                raise CommandError(f"No campaign with id {opts['campaign']}")
-            return campaign.get()
+            return get_campaign(opts["campaign"])
         if not Dataset.objects.filter(name=opts["dataset"]).exists():
             raise CommandError(f"No dataset named {opts['dataset']!r}")
         campaign = (

@@ -1,12 +1,11 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from core.commands import FinelabelCommand
+from pipeline.selectors import get_campaign
+from pipeline.stages.imported_predictions import import_predictions
 
-from pipeline.models import Campaign
-from pipeline.stages.imported_predictions import ImportPredictionsError, import_predictions
 
-
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Import a model's top-5 predictions on a campaign's images, to score the model against "
         "the campaign's labels on the dashboard. CSV rows: image public id or source, then 5 "
@@ -16,17 +15,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="predictions.csv or predictions.npy")
-        parser.add_argument("--campaign", type=int, required=True, help="Campaign id.")
+        parser.add_argument("--campaign", required=True, help="Campaign id or name.")
         parser.add_argument("--model", required=True, help="Name the model is shown under.")
         parser.add_argument("--images", type=Path, help="For NPY: image ids, one a line.")
 
     def handle(self, *args, **opts):
-        campaign = Campaign.objects.filter(pk=opts["campaign"]).first()
-        if campaign is None:
-            raise CommandError(f"No campaign with id {opts['campaign']}.")
-        try:
-            images = Path(opts["images"]) if opts["images"] else None
-            n = import_predictions(campaign, opts["model"], Path(opts["file"]), images)
-        except ImportPredictionsError as exc:
-            raise CommandError(str(exc)) from exc
+        campaign = get_campaign(opts["campaign"])
+        images = Path(opts["images"]) if opts["images"] else None
+        n = import_predictions(campaign, opts["model"], Path(opts["file"]), images)
         self.stdout.write(f"Stored {n} predictions of {opts['model']} on {campaign}.")

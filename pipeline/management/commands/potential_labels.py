@@ -6,19 +6,18 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
-from models_zoo.registry import UnknownEnsembleError, UnknownModelError
-from models_zoo.weights import MissingWeightsError
+from core.commands import FinelabelCommand
 from pipeline.models import Campaign, StageRun
+from pipeline.selectors import get_campaign, potential_label_histogram
 from pipeline.stages import potential_labels as stage
 
 POLL_SECONDS = 1.0
-BAD_INPUT = (UnknownEnsembleError, UnknownModelError, MissingWeightsError)
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Run the campaign's model ensemble on every image of its dataset, store each model's "
         "top-5, and build the campaign's potential labels (their union plus the dataset "
@@ -28,7 +27,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--campaign", type=int, required=True, help="campaign id")
+        parser.add_argument("--campaign", required=True, help="campaign id or name")
         parser.add_argument(
             "--chunk-size", type=int, default=stage.DEFAULT_CHUNK_SIZE, help="images per task"
         )
@@ -44,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-celery", action="store_true", help="run in this process")
 
     def handle(self, *args, **opts):
-        campaign = self.campaign(opts["campaign"])
+        campaign = get_campaign(opts["campaign"])
         for name in ("chunk_size", "batch_size"):
             if opts[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
@@ -58,23 +57,11 @@ class Command(BaseCommand):
             workers=opts["workers"],
         )
         quiet = opts["verbosity"] < 1
-        try:
-            if settings.CELERY_BROKER_URL and not opts["no_celery"]:
-                summary = self.run_celery(campaign, options, quiet)
-            else:
-                summary = self.run_here(campaign, options, quiet)
-        except BAD_INPUT as exc:
-            raise CommandError(str(exc)) from exc
+        if settings.CELERY_BROKER_URL and not opts["no_celery"]:
+            summary = self.run_celery(campaign, options, quiet)
+        else:
+            summary = self.run_here(campaign, options, quiet)
         self.report(summary)
-
-    def campaign(self, campaign_id: int) -> Campaign:
-        campaign = Campaign.objects.filter(pk=campaign_id).select_related("dataset").first()
-        if campaign is None:
-            known = ", ".join(f"{c.pk} ({c.name})" for c in Campaign.objects.order_by("pk")[:20])
-            raise CommandError(
-                f"No campaign with id {campaign_id}. Campaigns: {known or 'none yet'}."
-            )
-        return campaign
 
     def run_here(
         self, campaign: Campaign, options: stage.RunOptions, quiet: bool
@@ -121,7 +108,7 @@ class Command(BaseCommand):
             raise CommandError(f"Run {run.pk} failed: {run.message or result.result}")
         result.get(propagate=True)
         chunks = stage.ChunkResult(images=run.done)
-        histogram = stage.potential_label_histogram(campaign)
+        histogram = potential_label_histogram(campaign)
         count = sum(n * k for n, k in histogram.counts.items())
         return stage.StageSummary(run.pk, chunks, histogram.images, count, histogram)
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from catalogue.models import Dataset
-from review.services import ReviewError, build_major_slice
-from review.truth import GroundTruthError, resolve_sets
+from core.commands import FinelabelCommand
+from review.services import build_major_slice
+from review.truth import resolve_sets
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Keep as a named evaluation slice the images on which at least --min-major of the "
         "given models make a major mistake (as decided by the review panel), among images "
@@ -32,11 +33,8 @@ class Command(BaseCommand):
             dataset = Dataset.objects.filter(name=options["dataset"]).first()
             if dataset is None:
                 raise CommandError(f"No dataset {options['dataset']!r}.")
-        try:
-            sets = resolve_sets(options["ground_truth"].split(","))
-            report = build_major_slice(options["name"], models, options["min_major"], sets, dataset)
-        except (ReviewError, GroundTruthError) as exc:
-            raise CommandError(str(exc)) from exc
+        sets = resolve_sets(options["ground_truth"].split(","))
+        report = build_major_slice(options["name"], models, options["min_major"], sets, dataset)
         self.stdout.write(
             f"slice {report.evaluation_slice.name}: {report.images} images "
             f"({report.candidates} with >= {options['min_major']} of {len(models)} major "

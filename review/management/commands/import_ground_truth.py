@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from catalogue.models import Dataset
-from pipeline.models import Campaign
-from review.truth import GroundTruthError, crowd_truth, import_file, real_labels_path
+from core.commands import FinelabelCommand
+from pipeline.selectors import get_campaign
+from review.truth import crowd_truth, import_file, real_labels_path
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Store a ground-truth set for a dataset. --real [PATH]: ReaL labels (a JSON list, "
         "entry i for ILSVRC2012_val_<i+1>; default: the copy timm ships), matched on the "
@@ -38,10 +39,7 @@ class Command(BaseCommand):
         exhaustive.add_argument("--not-exhaustive", dest="exhaustive", action="store_false")
 
     def handle(self, *args, **options) -> None:
-        try:
-            report = self._import(options)
-        except GroundTruthError as exc:
-            raise CommandError(str(exc)) from exc
+        report = self._import(options)
         self.stdout.write(report.summary())
         if report.unmatched:
             shown = ", ".join(report.unmatched[:5])
@@ -49,12 +47,7 @@ class Command(BaseCommand):
 
     def _import(self, options):
         if options["campaign"]:
-            key = options["campaign"]
-            lookup = {"pk": int(key)} if key.isdigit() else {"name": key}
-            campaign = Campaign.objects.filter(**lookup).first()
-            if campaign is None:
-                raise CommandError(f"No campaign {key!r}.")
-            return crowd_truth(campaign, options["name"])
+            return crowd_truth(get_campaign(options["campaign"]), options["name"])
         if not options["dataset"]:
             raise CommandError("--dataset is required with --real and --file.")
         dataset = Dataset.objects.filter(name=options["dataset"]).first()

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import math
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from catalogue.models import Dataset
+from core.commands import FinelabelCommand
 from review import selectors
 from review.models import EvaluationSlice
 from review.services import queue_predictions
-from review.truth import EXPERT_SET, GroundTruthError, expert_set, resolve_sets
+from review.truth import EXPERT_SET, expert_set, resolve_sets
 
 
 def percent(value: float) -> str:
     return "   n/a" if math.isnan(value) else f"{100 * value:5.1f}"
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Multi-label accuracy with 95%% Clopper-Pearson intervals per slice (all, dogs, other "
         "organisms, objects; problematic images apart) and McNemar's test between every pair. "
@@ -53,10 +54,7 @@ class Command(BaseCommand):
             names.append(EXPERT_SET)
         if EXPERT_SET in names:
             expert_set()  # the panel's set exists once anyone scores against it
-        try:
-            sets = resolve_sets(names)
-        except GroundTruthError as exc:
-            raise CommandError(str(exc)) from exc
+        sets = resolve_sets(names)
         dataset = self._get(Dataset, options["dataset"], "dataset")
         evaluation_slice = self._get(EvaluationSlice, options["slice"], "slice")
         known = set(selectors.predictor_names())

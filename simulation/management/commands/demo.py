@@ -5,14 +5,16 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils.text import slugify
 
 from catalogue.models import Dataset, LabelClass
-from pipeline import exports
+from core.commands import FinelabelCommand
+from pipeline import exports, flow
 from pipeline.models import Campaign, ImageLabels
+from simulation.crowd_source import SimulatedCrowd
 from simulation.demo_dataset import add_drawn_objects, demo_truth, write_demo_images
 
 DATASET = "demo"
@@ -95,7 +97,7 @@ def where_to_look(campaign: Campaign, base: str) -> list[tuple[str, str]]:
     return rows
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Make the demo: drawn pictures of a few ImageNet classes (some with two objects), "
         "imported as the dataset 'demo', a campaign on it carried to final labels by a "
@@ -163,16 +165,10 @@ class Command(BaseCommand):
     def crowd_stages(self, campaign: Campaign) -> None:
         """Stages 2-6 with a simulated crowd that answers from what the pictures really hold
         (the dataset label, and the second object named in a two-object picture's file)."""
-        from pipeline.classify_flow import run_classify_to_labels
-        from pipeline.flow import run_contains
-
-        self.stdout.write("CONTAINS with a simulated crowd:")
-        run_contains(
-            campaign, truth=demo_truth(campaign), log=lambda line: self.stdout.write("  " + line)
-        )
-        self.stdout.write("CLASSIFY with a simulated crowd:")
-        for step, summary in run_classify_to_labels(campaign, simulate=True).items():
-            self.stdout.write(f"  {step}: {summary}")
+        crowd = SimulatedCrowd(truth=demo_truth(campaign))
+        self.stdout.write("Stages 2-6 with a simulated crowd:")
+        names = [*flow.CONTAINS, *flow.CLASSIFY]
+        flow.run_stages(campaign, names, crowd, log=lambda line: self.stdout.write("  " + line))
 
     def ensure_admin(self) -> None:
         """A local admin account; its password is kept in var/ so later runs can show it."""

@@ -3,14 +3,15 @@ simulated crowd to a campaign's CLASSIFY tasks (simulation.classify_model)."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from core.commands import FinelabelCommand, ProgressBars
 from crowd.models import ClassifyTask
-from pipeline.management.commands.classify import ProgressBars, campaign_arg
+from pipeline.selectors import get_campaign
 from simulation.classify_crowd import simulate_classify_answers
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Answer a campaign's CLASSIFY tasks with simulated workers: honest ones with some "
         "noise, and spammers who break the rules. Replaces earlier simulated answers."
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="default: the campaign's")
 
     def handle(self, *args, **opts) -> None:
-        campaign = campaign_arg(opts["campaign"])
+        campaign = get_campaign(opts["campaign"])
         if opts["spammers"] < 0:
             raise CommandError("--spammers cannot be negative")
         if not ClassifyTask.objects.filter(campaign=campaign).exists():

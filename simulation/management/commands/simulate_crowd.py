@@ -13,9 +13,10 @@ import dataclasses
 import math
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from core.commands import FinelabelCommand
 from core.errors import StageError
 from pipeline.selectors import get_campaign
 from simulation import classify_model
@@ -100,7 +101,7 @@ def classify_crowd(options: dict, spammers: int) -> classify_model.CrowdModel:
     return dataclasses.replace(CLASSIFY_DEFAULT, **given)
 
 
-class Command(BaseCommand):
+class Command(FinelabelCommand):
     help = (
         "Answer a campaign's CONTAINS grids or CLASSIFY tasks with a simulated crowd (honest "
         "workers, spammers, workers who ignore controls) that opens each HIT page and posts "

@@ -25,7 +25,7 @@ from crowd.models import (
     Worker,
 )
 from crowd.mturk import review
-from crowd.mturk.review import EXPIRE_NOW, ReviewError
+from crowd.mturk.review import EXPIRE_NOW, AssignmentReviewError
 from crowd.mturk.selectors import mturk_summary
 from crowd.mturk.sync import SyncReport, sync_campaign
 from crowd.mturk.tasks import sync_open_hits
@@ -417,7 +417,7 @@ def test_expire_and_extend(campaign, stub, mturk):
     hit.refresh_from_db()
     assert hit.expiration <= timezone.now()
     # MTurk refuses to grow a HIT from under 10 assignments to 10 or more: refused here first.
-    with pytest.raises(ReviewError, match="fewer than 10 assignments to 10 or more"):
+    with pytest.raises(AssignmentReviewError, match="fewer than 10 assignments to 10 or more"):
         review.extend_hit(mturk, hit, assignments=7)
     later = timezone.now() + timedelta(days=2)
     stub.add_response(

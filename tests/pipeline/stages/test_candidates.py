@@ -7,7 +7,8 @@ import pytest
 from catalogue.classes import class_distance
 from core.errors import MissingInput
 from pipeline.models import CandidateLabel, ImageInclusion, SelectionFrequency, StageRun
-from pipeline.stages.candidates import compute_candidates, compute_inclusion, inclusion_counts
+from pipeline.stages.candidates import compute_candidates
+from pipeline.stages.inclusion import compute_inclusion, inclusion_counts
 from tests.builders import (
     EGYPTIAN_CAT,
     GOLF_BALL,

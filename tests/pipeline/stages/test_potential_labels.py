@@ -20,12 +20,8 @@ from django.db.models import Count
 from catalogue.models import Dataset, Image, LabelClass
 from models_zoo.registry import TINY
 from pipeline.models import Campaign, ModelPrediction, PotentialLabel, StageRun
-from pipeline.stages.potential_labels import (
-    RunOptions,
-    compute_potential_labels,
-    histogram_from_counts,
-    potential_label_histogram,
-)
+from pipeline.selectors import histogram_from_counts, potential_label_histogram
+from pipeline.stages.potential_labels import RunOptions, compute_potential_labels
 from tests.models_zoo.conftest import write_images
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +187,9 @@ def test_command_runs_in_process_and_prints_the_histogram(campaign):
 
 
 def test_command_unknown_campaign(campaign):
-    with pytest.raises(CommandError, match=rf"No campaign with id 9999\. Campaigns: {campaign.pk}"):
+    with pytest.raises(
+        CommandError, match=rf"No campaign with id or name '9999'; campaigns: {campaign.pk} "
+    ):
         command("--campaign", "9999", "--random-weights")
 
 
