@@ -27,7 +27,7 @@ def shared_datasets_dir() -> Path:
     return REPO.parent / "shared" / "datasets"
 
 
-SHIPPED = REPO / "annotation" / "data" / "classify_dev.jsonl"
+SHIPPED = REPO / "catalogue" / "data" / "classify_dev.jsonl"
 
 
 def classify_dev_path() -> Path:

@@ -8,6 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("finelabel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["pipeline", "simulation"])
+app.autodiscover_tasks(["pipeline"])
 app.autodiscover_tasks(["dashboard"], related_name="warm")
 app.autodiscover_tasks(["crowd.mturk"])
