@@ -5,8 +5,10 @@ Times cold renders (the cache cleared before each: analyses computed, the page's
 galleries queried; the median of --cold renders, the first of them the process's first) and
 warm renders (chart renders cached, keyed by the campaign's latest StageRun), and, as the
 baseline in the same run, the cost of computing the analyses and drawing every chart (the
-per-model confusion matrices too) with no cache. Uses DATABASE_URL
-(PostgreSQL); the simulated campaign is deleted at the end. Last line:
+per-model confusion matrices too) with no cache. The simulated campaign is deleted at the end.
+
+Run: `DATABASE_URL=postgres://... .venv/bin/python bench/dashboard.py [--images 10000]
+[--models 10] [--repeats 5] [--cold 3]`. Last line:
 dashboard_ms=... cold_ms=... cold_max_ms=... charts_uncached_ms=... ratio_cold_vs_warm=...
 images=... (one line).
 """

@@ -10,24 +10,22 @@ workers and device, in one process, and checks that both give the same top-5.
 Two configurations: the ``tiny`` ensemble (timm test_* models, where decoding weighs most)
 and a second ensemble (``--ensemble``, default ``small``: resnet18, mobilenetv3_small_100,
 efficientnet_b0, where compute dominates). Weights are random unless ``--weights-dir`` is
-given (speed does not depend on them).
+given (speed does not depend on them). Run, on the CPU and on a GPU:
 
     .venv/bin/python bench/ensemble.py --images 256 --workers 2
     .venv/bin/python bench/ensemble.py --ensemble paper10 --device cuda --bf16 --workers 8
 
-Where the time goes (tiny ensemble, this 2-core CPU, per image): decoding about 2 ms, timm's
-resize and crop about 2.4 ms, ToTensor plus Normalize about 1.5 ms per model in the naive
-loop, the three models about 10 ms together. The naive loop pays decode and transform three
-times (about 29 CPU ms per image). The shared path pays them once and normalises each batch
-in one pass (about 0.3 ms per image per mean/std); its models run concurrently, one intra-op
-thread each, instead of torch's default of one thread per core competing with the two
-decoding processes, which cost small models about 20% more CPU time in synchronisation (about
-15 CPU ms per image in all). The naive loop keeps torch's defaults, as one runs one model.
+The naive loop pays decoding and transforms once per model and keeps torch's defaults, as
+one runs one model. The shared path pays them once per image, normalises each batch in one
+pass, and runs its models concurrently, one intra-op thread each. Where the time goes, and
+the measured figures: bench/README.md.
 
 Runs of the two paths alternate and the fastest of each counts; CPU seconds (main process
 plus loader workers) are printed too, as a measure of work that background load on a
-shared machine does not distort. The last line printed is ``images_per_s=...
-ratio_vs_naive=...`` for the tiny configuration, then more figures of both.
+shared machine does not distort. No database. The last line: ``images_per_s=...
+ratio_vs_naive=... naive_images_per_s=... cpu_ms_per_image=... naive_cpu_ms_per_image=...
+cpu_ratio_vs_naive=... top5_agreement=...`` for ``tiny``, then the same keys prefixed with the
+second ensemble's name (``small_images_per_s=...``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@ may be shared) for rows/s, time to first byte and the exporting process's own CP
 database server's share is in the wall time only), then once under tracemalloc for the peak of
 Python allocations; the child's peak RSS comes with it.
 The baseline is the non-streamed way, every record read into one list and serialized at once,
-measured the same way on the same data. Uses DATABASE_URL (PostgreSQL). Last line:
+measured the same way on the same data.
+
+Run: `DATABASE_URL=postgres://... .venv/bin/python bench/export.py [--sizes 5000,50000]
+[--fresh]`. Last line:
 rows_per_s=... peak_mb=... jsonl_s=... csv_s=... first_byte_ms=... peak_rss_mb_5k=...
 peak_rss_mb_50k=... peak_mb_5k=... peak_mb_50k=... baseline_peak_mb_50k=... jsonl_cpu_s=...
 load=... (the 1-minute load average at the end)

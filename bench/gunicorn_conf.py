@@ -1,11 +1,11 @@
-"""gunicorn's settings (`gunicorn -c bench/gunicorn_conf.py config.wsgi`): the server the web
-service ran before granian (config/serve.py), kept as bench/load.py's baseline and for sites
-that prefer it. Command-line options win.
+"""gunicorn's settings (`gunicorn -c bench/gunicorn_conf.py config.wsgi`): bench/load.py's
+baseline against the web service's granian (config/serve.py), and a server for sites that
+prefer gunicorn. Command-line options win.
 
-gthread, 3 workers x 4 threads by default (GUNICORN_WORKERS, GUNICORN_THREADS): of the
-gunicorn configurations bench/load.py compares on two cores it used the least CPU per
-answer. Sync workers (8) had a shorter tail on some runs but cost 20-40% more CPU per answer:
-more processes each fill their own kept task content, and every request opens a connection.
+gthread, 3 workers x 4 threads by default (GUNICORN_WORKERS, GUNICORN_THREADS,
+GUNICORN_WORKER_CLASS): of the gunicorn configurations bench/load.py compares, it uses the
+least CPU per answer. Sync workers cost more: more processes each fill their own kept task
+content, and every request opens a connection (figures in bench/README.md).
 """
 
 import os

@@ -7,8 +7,11 @@ cache off. Figures come from the
 Navigation and Resource Timing APIs: bytes transferred (page, CSS, JS, 48 thumbnails) and the
 time to the load event, best and median of several loads after a warm-up. The baseline, in
 the same run, is the same grid showing the full-size pictures instead of thumbnails (what the
-page would weigh without them). Last line:
-page_bytes=... load_ms=... full_bytes=... bytes_ratio_vs_full=...
+page would weigh without them).
+
+Run: `DATABASE_URL=postgres://.../scratch .venv/bin/python bench/hit_page.py [--loads 7]` (a
+scratch PostgreSQL database; Chromium and its driver, which `make test` installs). Last line:
+page_bytes=... load_ms=... median_load_ms=... full_bytes=... bytes_ratio_vs_full=...
 """
 
 from __future__ import annotations

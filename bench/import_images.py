@@ -19,8 +19,8 @@ With more than one worker, each round also imports with one (the parent alone, o
 ratio_vs_plain_1_worker is that import against the plain loop.
 
 The plain loop resizes with Pillow's default filter (bicubic); the import's thumbnails use
-antialiased bilinear (catalogue.imports.processing.THUMBNAIL_FILTER: about 40% cheaper, and as
-faithful once encoded and shown in a grid cell). ratio_vs_plain_same_filter compares the import
+antialiased bilinear (catalogue.imports.processing.THUMBNAIL_FILTER: cheaper, and as faithful
+once encoded and shown in a grid cell). ratio_vs_plain_same_filter compares the import
 with the plain loop using that filter too: what the import's own machinery (encoding the
 thumbnail, hashing, two files, processes, rows) costs beyond decoding and resizing.
 
@@ -30,11 +30,8 @@ round imports into its own dataset, so rounds add files and none is deleted befo
 import more than the thumbnail does; file_create_ms, measured before each round, says what a
 file costs on that disk then. With TMPDIR=/dev/shm the figures leave the disk out.
 
-Measured on the 2-core machine, 2,000 images, two runs: ratio_vs_plain 0.95 and 1.01 (595 and
-688 images/s), with one worker 1.12 and 1.04; ratio_vs_plain_same_filter 0.72 and 0.71 (the
-import's own extra work, about 0.9 ms an image). With bicubic thumbnails: 0.59-0.73.
-
-Uses DATABASE_URL (PostgreSQL via `make bench`). Last line:
+Run: `make bench`, or `DATABASE_URL=postgres://... .venv/bin/python bench/import_images.py
+[--images 2000] [--workers N] [--repeats 3]`. Measured figures: bench/README.md. Last line:
 images_per_s=... ratio_vs_plain=... cpu_ratio_vs_plain=... plain_scaling=... file_create_ms=...
 ratio_vs_plain_1_worker=... ratio_vs_plain_same_filter=... (one line)
 """

@@ -33,10 +33,7 @@ CPU time per answer is read from /proc for the server's processes, the PostgreSQ
 the bench database and this client (with SQLite, the database's work counts as the app's): on
 a shared machine it says more than answers/s, which depends on what else runs. The server runs
 as config/serve.py starts it (granian, 3 workers x 4 threads), as docker-compose.yml does;
-`--server` picks another from SERVERS. Of the gunicorn configurations (bench/gunicorn_conf.py),
-gthread 3x4 used the least CPU per answer: 3.6 ms in the app where 8 sync workers used
-4.4-5.1 in the same session (each process fills its own kept task content, each request
-opens a connection).
+`--server` picks another from SERVERS.
 
 The load is open by default: answers start at --rate a second (310: the 300 to carry, plus a
 margin for the window's edges) whether or not the server keeps up, each taken by the first
@@ -44,32 +41,23 @@ free simulated worker (page, think, submit), as crowd workers arrive; `start_lat
 says how long starts waited for a free worker (milliseconds while the server keeps up, seconds
 when it falls behind). Then a closed-loop run (each worker starts again as soon as it has
 thought; --saturate-seconds) gives the most answers/s the server gives: `max_answers_per_s`.
-The measured window starts after a 10 s warm-up: in the first seconds every server process
-fills its kept task content (warmup_p99_ms, 250-870 ms).
-Measured on the 2-core machine, at 310 answers/s offered (its speed varies about 2x between
-runs: 1,660-2,980 /health/ requests/s that session), under gunicorn gthread 3x4, the server
-then. After the HIT paths' short middleware chain, the prepared submit statement and the
-one-query repeat (config/handlers.py, crowd/services/first_answer.py,
-crowd/services/answers.py), seven runs: submit p99 19.3, 21.6, 40.0, 57.1, 72.1, 117 and
-175 ms, and 22.9 with `--kill-worker` (59 failed requests retried); p50 4-17 ms; closed loop
-406-490 answers/s; app 2.4-3.6 + database 0.8-1.0 + client 0.5-0.7 ms CPU per answer. Before
-them, the same session: p99 323 and 454 ms (closed loop 324-325 answers/s; app 3.5-3.6 +
-database 1.3-1.5 ms). A repeat had taken seven round trips, each waiting for the GIL again:
-with the repeats and dropped requests turned off (`--repeat-rate 0 --drop-rate 0`) the app used
-2.1 ms per answer where the default mix used 3.0. Nothing lost or doubled in any run.
-`--embedded`: 116 answers/s, p99 196 ms, no failed request. granian then replaced gunicorn
-(config/serve.py); in one later session, `--compare` at 310 offered: submit p99 41.2 ms
-(granian 3x4), 73.8 (granian 2x6), 433 (gunicorn gthread 3x4), 197 (gunicorn sync-8); closed
-loops with `--rate 0 --think-ms 100`, three interleaved pairs: 499, 530, 593 answers/s with
-granian 3x4 against 382, 391, 462 with gunicorn gthread 3x4, app CPU 1.9-2.3 against 2.6-3.1 ms
-per answer. The default run under granian: p99 60.1 ms, closed loop 478.5 answers/s; with
-`--kill-worker` p99 57.0 ms, 66 failed requests retried, nothing lost.
+The measured window starts after a 10 s warm-up, in which every server process fills its kept
+task content (its p99 is `warmup_p99_ms`). Target: 300 answers/s with submit p99 under 200 ms.
 
 Latencies are those of the submit requests (p50, p99), measured after a warm-up; answers/s
 counts distinct acknowledged answers in the same window. The baseline of the ratio printed is
 the server's own minimal request (`/health/`, one query) under the same concurrency, measured
-in the same run. Last line:
-answers_per_s=... p50_ms=... p99_ms=... lost=... doubled=... (then more figures)
+in the same run; with `--compare`, gunicorn gthread 3x4.
+
+Run: `.venv/bin/python bench/load.py [--rate 310] [--seconds 20] [--workers N]
+[--kill-worker | --embedded | --compare]` (`--database-url`, `--cache-url`; `--repeat-rate`,
+`--drop-rate` and `--think-ms` shape the crowd). Measured figures: bench/README.md.
+
+Last line: `answers_per_s p50_ms p99_ms lost doubled`, then `offered_per_s page_p50_ms
+page_p99_ms start_late_p99_ms warmup_p99_ms acked failed_requests refused gave_up wrong_repeat
+health_rps app_cpu_ms_per_answer db_cpu_ms_per_answer client_cpu_ms_per_answer mismatched
+unacked`, `killed_pid workers_after` with `--kill-worker`, `max_answers_per_s saturated_p50_ms
+saturated_p99_ms` after a closed loop, and `answers_vs_health`, each as key=value.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Run: `.venv/bin/python bench/score_reference.py [FILE.jsonl] [--recompute] [--show N]`.
 
-FILE holds records with the authors' `reference` (default: shared/datasets/classify_dev.jsonl).
+FILE holds records with the authors' `reference` (default: catalogue/data/classify_dev.jsonl,
+or the copy under FINELABEL_SHARED_DIR: bench/reference_data.py).
 When its records carry an `aggregate` field (the output of
 `manage.py aggregate_classify --input X --output FILE`), that output is what gets scored, so
 the command itself is checked; otherwise, or with --recompute, each record is aggregated here

@@ -48,8 +48,8 @@ def thumbnail_url(image: Image) -> str:
 
 def image_urls(images: Iterable[tuple[str, str]], variant: str = FULL) -> list[str]:
     """The URLs image_url gives, for many images at once: `images` are (public id, storage
-    key of the variant) pairs. The signer and the URL prefix are built once; a grid page signs
-    96 URLs, and one at a time that was most of its cost."""
+    key of the variant) pairs. The signer and the URL prefix are built once for all: a grid page
+    signs 96 URLs, and building both again for each URL would be most of the cost."""
     if not _uses_local_files():
         return [default_storage.url(key) for _, key in images]
     signer = _signer()

@@ -3,12 +3,12 @@ HIT pages and submits (config/wsgi.py serves this).
 
 HIT requests are most of what a campaign serves, and they use none of what most of the
 middleware is for: no session or login (a HIT page inside MTurk's iframe cannot count on
-cookies), no messages, no CSRF cookie (the submit is authorised by its signed page token,
-README "HIT pages"), no static files, no slash redirects (we build every HIT URL). Run through
-the full chain, that middleware was about a sixth of a page view's and a submit's CPU in
-process (median 1.45 against 1.24 ms for the two). Under HIT_PATH_PREFIX, requests go to a
-handler whose chain is settings.HIT_MIDDLEWARE (the security headers and the frame policy);
-everything else goes to Django's own handler, unchanged.
+cookies), no messages, no CSRF cookie (the submit is authorised by its signed page token:
+docs/hits-and-mturk.md, "Security of the pages"), no static files, no slash redirects (we build
+every HIT URL). Yet that middleware would run on every one of them, a sizeable share of a page
+view's and a submit's CPU (bench/README.md, bench/load.py). So under HIT_PATH_PREFIX, requests
+go to a handler whose chain is settings.HIT_MIDDLEWARE (the security headers and the frame
+policy); everything else goes to Django's own handler, unchanged.
 """
 
 from __future__ import annotations

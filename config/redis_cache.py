@@ -1,9 +1,9 @@
 """Django's Redis cache backend, keeping one redis client per connection pool.
 
 Django's RedisCacheClient builds a new redis.Redis for every call (on the same pool), and
-redis-py's constructor sets up its whole table of response callbacks each time: that was a
-third of a cache read's CPU. A redis.Redis is safe to share between threads (each command
-takes a connection from the pool), so one per pool is kept.
+redis-py's constructor sets up its whole table of response callbacks each time, a large share
+of a cache read's CPU. A redis.Redis is safe to share between threads (each command takes a
+connection from the pool), so one per pool is kept and reused.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
-"""The web service: granian serving config.wsgi (`python -m config.serve`). docker-compose.yml,
-the Dockerfile and bench/load.py run the same.
+"""The web service: granian serving config.wsgi (`python -m config.serve`).
 
-granian's HTTP layer is compiled (Rust), so a request's parsing and writing no longer run on
-the GIL next to the views. On the 2-core machine, in three interleaved pairs of saturated
-bench/load.py runs, it gave 28-35% more answers/s than gunicorn gthread 3 x 4 (499-593
-against 382-462) with 1.9-2.3 ms of app CPU per answer against 2.6-3.1 (README "Load").
+docker-compose.yml, the Dockerfile and bench/load.py run it the same way. granian's HTTP layer
+is compiled (Rust): requests are parsed and responses written off the GIL, which the views'
+Python threads then keep to themselves. bench/load.py --compare measures this server against
+gunicorn (figures in bench/README.md; running it: docs/operations.md, "The web server").
 Each worker process imports config.wsgi itself, which loads the URLconf and freezes it out of
 the cyclic collector before its first request; a worker that dies is started again.
 """

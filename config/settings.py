@@ -2,7 +2,8 @@
 
 With no environment at all finelabel runs embedded: SQLite under var/, Celery tasks run
 eagerly in-process, files under var/media. DATABASE_URL, CELERY_BROKER_URL and
-AWS_STORAGE_BUCKET_NAME switch to PostgreSQL, Redis and S3. README.md lists every variable.
+AWS_STORAGE_BUCKET_NAME switch to PostgreSQL, Redis and S3. README.md ("Configuration") lists
+every variable.
 """
 
 import os
@@ -167,16 +168,18 @@ CELERY_TASK_ROUTES = {
     "pipeline.tasks.potential_labels.*": {"queue": "gpu"},
     "crowd.mturk.*": {"queue": "mturk"},
 }
-# The cache holds the dashboard's analyses and charts. Shared through Redis when there is one,
-# so web workers and the Celery task that prewarms it after each stage see the same entries;
-# per process otherwise (the embedded default).
+# The default cache holds the dashboard's analyses and charts. Shared through Redis when there
+# is one, so web workers and the Celery task that prewarms the dashboard after each stage see
+# the same entries (and the crowd's kept values are shared too: crowd/caching.py); per process
+# otherwise (the embedded default).
 CACHE_URL = os.environ.get(
     "FINELABEL_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
 )
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # What every worker of a HIT sees of its task, rendered once (crowd/hits/content.py):
-    # per process, so that a page view makes no round trip for it; about 20 kB an entry.
+    # What the crowd's hot paths keep per process, so that reading it makes no round trip: a
+    # task's rendered content (crowd/hits/content.py, about 20 kB an entry) and members, and
+    # the HIT page frames (crowd/hits/views.py).
     "hits": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "hits",
@@ -210,7 +213,7 @@ FINELABEL_THUMBNAIL_SIZE = int(os.environ.get("FINELABEL_THUMBNAIL_SIZE", "256")
 FINELABEL_PREPARED_SUBMIT = env_bool("FINELABEL_PREPARED_SUBMIT", True)
 FINELABEL_IMPORT_WORKERS = int(os.environ.get("FINELABEL_IMPORT_WORKERS", "0"))  # 0: all cores
 # HIT pages: who may frame them (CSP frame-ancestors) and where the page may post MTurk's
-# externalSubmit form (origins of turkSubmitTo); README "HIT pages".
+# externalSubmit form (origins of turkSubmitTo); docs/hits-and-mturk.md, "Security of the pages".
 FINELABEL_HIT_FRAME_ANCESTORS = env_list(
     "FINELABEL_HIT_FRAME_ANCESTORS", "https://*.mturk.com,https://mturk.com"
 )

@@ -13,11 +13,11 @@ django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application does
 # Django's handler, and a shorter middleware chain for the HIT paths (config/handlers.py).
 application = Application()
 # The URLconf (and with it every view's imports, the dashboard's scipy and statsmodels among
-# them: seconds of CPU) now rather than on a process's first request: each granian worker
-# (config/serve.py) imports this module before it serves; under gunicorn's preload_app
-# (bench/gunicorn_conf.py) that is once, in the master, before the workers fork.
+# them: seconds of CPU) is imported at start-up, not on a process's first request: each
+# granian worker (config/serve.py) imports this module before it serves; under gunicorn's
+# preload_app (bench/gunicorn_conf.py) that is once, in the master, before the workers fork.
 import_module(settings.ROOT_URLCONF)
-# What is loaded now lives as long as the process: out of the cyclic collector's sight. Its
-# full collections walked those 200,000 objects each time, 150-350 ms under load during which
-# a gthread worker's every thread waited (the long tail of bench/load.py's latencies).
+# Everything loaded by this point lives as long as the process, so it is frozen out of the
+# cyclic collector's sight: otherwise every full collection walks all of those objects again
+# while each of the process's request threads waits for it.
 gc.freeze()

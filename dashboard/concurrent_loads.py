@@ -4,8 +4,8 @@ connection.
 A cold 10,000-image dashboard issues about a dozen queries that return 10^4-10^5 rows each.
 Run one after another, the process waits while PostgreSQL executes and sends each query, and
 PostgreSQL waits while Python turns the rows into objects; on separate connections the two
-overlap (psycopg2 releases the GIL while it waits), which took a fifth off the selectors' time
-on the 2-core machine.
+overlap (psycopg2 releases the GIL while it waits). bench/dashboard.py measures the cold
+render (figures in bench/README.md).
 
 Threads see only committed data on their own connections, so inside a transaction (a test's,
 or an atomic block) and on SQLite (one writer, and the embedded server's campaigns are small)

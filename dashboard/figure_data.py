@@ -28,11 +28,6 @@ from pipeline.models import (
 )
 
 
-def label_index_by_id() -> dict[int, int]:
-    """LabelClass primary key -> class index."""
-    return dict(LabelClass.objects.values_list("id", "index"))
-
-
 def superclass_names() -> list[str]:
     return list(Superclass.objects.order_by("id").values_list("name", flat=True))
 

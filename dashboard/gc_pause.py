@@ -2,9 +2,10 @@
 
 Computing a 10,000-image campaign's analyses builds a few hundred thousand short-lived tuples
 (query rows, selection-frequency keys). Each burst of allocations sets off a full collection
-that walks every live object of the process, and those collections cost 0.3-0.7 s of a
-2 s render; none of them frees anything, since the rows hold no reference cycles and are
-freed by reference counting. Collection resumes when the last pause in the process ends."""
+that walks every live object of the process; together they take a large share of a cold
+render's time and free nothing, since the rows hold no reference cycles and are freed by
+reference counting (figures in bench/README.md, bench/dashboard.py). Collection resumes when
+the last pause in the process ends."""
 
 from __future__ import annotations
 

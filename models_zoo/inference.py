@@ -439,8 +439,8 @@ def cpu_threads(num_workers: int) -> int:
     The workers decode all the time the models run, so torch's default (one thread per
     core) puts more busy threads than cores on the machine; each multi-threaded operator
     then waits for its slowest, descheduled thread, and small models lose more to that
-    synchronisation than the extra thread gives. Measured with the tiny ensemble on two
-    cores and two workers: one thread does the same work in about 20% less CPU time.
+    synchronisation than the extra thread gives. bench/ensemble.py measures it (figures in
+    bench/README.md).
     """
     return max(1, _cores() - num_workers)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 
@@ -52,3 +54,11 @@ class CampaignParams:
 
 
 PAPER = CampaignParams()
+
+
+@lru_cache(maxsize=64)
+def exact_fraction(value: float) -> Fraction:
+    """A threshold as the fraction it stands for, so that rules compare counts exactly: the
+    nearest fraction with a denominator up to 10,000 (0.2 -> 1/5, 1/3 as a float -> 1/3,
+    0.1 + 0.2 -> 3/10, 0.3333 -> 3333/10000). Parameters have at most four decimals."""
+    return Fraction(value).limit_denominator(10_000)

@@ -26,7 +26,7 @@ pool (honest workers and spammers alike). Draws come from a generator seeded per
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 
@@ -148,8 +148,3 @@ def _check(task: SimTask) -> None:
         raise ValueError(f"task {task.key} has no options")
     if not 0 <= task.main_object < max(len(task.objects), 1) or not task.objects:
         raise ValueError(f"task {task.key}: main object {task.main_object} is not an object")
-
-
-def objects_from_labels(labels: Sequence[int]) -> tuple[tuple[int, ...], ...]:
-    """True objects when each label names a distinct object (the usual simple truth)."""
-    return tuple((label,) for label in dict.fromkeys(labels))

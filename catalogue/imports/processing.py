@@ -137,12 +137,12 @@ def _s3_client(options: dict):
     return _s3_clients[key]
 
 
-# The grid thumbnail's downscaling filter. Antialiased bilinear costs about 40% less than
-# Pillow's default bicubic on an ImageNet-sized picture (1.1 against 1.9 ms, the largest part
-# of an import's per-image work), and the difference does not survive what comes after: the
-# JPEG encoding's own error is five times larger, and the grid shows a 256 px thumbnail in a
-# cell of about 140 px, which the browser rescales again (tests/catalogue/imports/test_processing.py
-# holds it to a bicubic thumbnail's fidelity).
+# The grid thumbnail's downscaling filter. Downscaling is a large part of an import's per-image
+# work, and antialiased bilinear does it markedly cheaper than Pillow's default bicubic
+# (figures in bench/README.md, bench/import_images.py). The difference does not survive
+# what comes after: the JPEG encoding's own error is five times larger, and the grid shows a
+# 256 px thumbnail in a cell of about 140 px, which the browser rescales again
+# (tests/catalogue/imports/test_processing.py holds it to a bicubic thumbnail's fidelity).
 THUMBNAIL_FILTER = Image.Resampling.BILINEAR
 
 
@@ -174,7 +174,7 @@ def process(
             width, height = image.size
             # The thumbnail decodes the picture (a JPEG at a reduced scale where it is large:
             # thumbnail() asks for a draft) and all of its data, so a truncated or corrupt file
-            # fails here. Loading it apart first cost a tenth more per image.
+            # fails here. No load() before it: that would decode the picture at full scale.
             thumbnail = make_thumbnail(image, thumbnail_size)
     except UnidentifiedImageError:
         return Failed(locator, "not an image in a format Pillow can read")

@@ -60,12 +60,6 @@ def naming_for(dataset: Dataset) -> Naming:
     return Naming(settings.SECRET_KEY.encode(), dataset.name)
 
 
-def public_id_for(dataset: Dataset, sha256: str) -> str:
-    """Opaque but stable: a keyed hash of the dataset and the content. Nothing about the file
-    name or class can be read from it, and it cannot be computed without the secret key."""
-    return naming_for(dataset).public_id(sha256)
-
-
 def local_store() -> LocalStore | None:
     """Where workers may write files themselves: the folder of a local file storage. None for
     any other storage (S3...), whose files the parent stores through Django."""

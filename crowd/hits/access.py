@@ -10,7 +10,8 @@ Anything else ("closed") shows the task with the reason it cannot be submitted.
 
 The submit endpoint takes no cookie: the page carries a token signed by the server that
 binds the task, worker, assignment and HIT, and the endpoint believes only that token about
-who submits. See README "HIT pages" for why this replaces Django's CSRF cookie here.
+who submits. See docs/hits-and-mturk.md, "Security of the pages", for why this replaces
+Django's CSRF cookie here.
 """
 
 from __future__ import annotations

@@ -2,15 +2,15 @@
 and 48 pictures, a CLASSIFY task's image and options), rendered once and kept a few minutes.
 
 A HIT page is what the crowd loads most: each task by nine workers, their previews and their
-reloads. Reading the task and rendering it (for a grid, 48 cells with 96 signed URLs) was
-most of a page's cost; the worker's own part (mode, token, MTurk parameters) stays per
-request. What is kept holds no worker's ids and no token, only what every worker of the task
-sees. It is kept at two levels (crowd.caching): in each web process, and in the shared
-cache when there is one, so that a task is rendered once for all the web processes. Its
-signed image URLs are then at most ten minutes older than the page, far inside their lifetime
-(FINELABEL_IMAGE_URL_MAX_AGE). A task does not change while it can be answered (grids and
-CLASSIFY tasks with assignments are never rebuilt; a rebuilt one has a new public id), so a
-kept entry is never wrong, only a few minutes older.
+reloads. Reading the task and rendering it (for a grid, 48 cells with 96 signed URLs) is most
+of a page's cost, and the same for all of them; the worker's own part (mode, token, MTurk
+parameters) stays per request. What is kept holds no worker's ids and no token, only what
+every worker of the task sees. It is kept at two levels (crowd.caching): in each web process,
+and in the shared cache when there is one, so that a task is rendered once for all the web
+processes. Its signed image URLs are then at most ten minutes older than the page, far inside
+their lifetime (FINELABEL_IMAGE_URL_MAX_AGE). A task does not change while it can be answered
+(grids and CLASSIFY tasks with assignments are never rebuilt; a rebuilt one has a new public
+id), so a kept entry is never wrong, only a few minutes older.
 """
 
 from __future__ import annotations

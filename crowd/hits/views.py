@@ -80,10 +80,10 @@ def _page(request: HttpRequest, kind: str, public_id: str, task: TaskContent) ->
 
 
 # The page template around the task is the same for every task of a kind and every worker
-# with the same access (mode, reason, whether they can submit), and rendering it was a third
-# of a page view's time: it is rendered once per process with slots for the task's title and
-# content and the worker's config, and kept. The slots hold a random per-process word, so no
-# task's text can be mistaken for one.
+# with the same access (mode, reason, whether they can submit), and rendering it is a large
+# share of a page view's time: it is rendered once per process with slots for the task's title
+# and content and the worker's config, and kept. The slots hold a random per-process word, so
+# no task's text can be mistaken for one.
 _SLOT_WORD = secrets.token_hex(8)
 TITLE_SLOT, TASK_SLOT, CONFIG_SLOT = (f"slot{_SLOT_WORD}{n}" for n in ("title", "task", "config"))
 _SLOTS = re.compile(f"({TITLE_SLOT}|{TASK_SLOT}|{CONFIG_SLOT})")
@@ -130,7 +130,7 @@ def _answered(stored: Stored, submitter: Submitter, kind: str) -> JsonResponse:
 
 # No CSRF cookie here: the page cannot count on cookies inside MTurk's third-party iframe,
 # and the endpoint acts on no ambient credential. The signed page token, which only our page
-# holds, says who submits (README "HIT pages").
+# holds, says who submits (docs/hits-and-mturk.md, "Security of the pages").
 @csrf_exempt
 @require_POST
 def contains_submit(request: HttpRequest, public_id: str) -> JsonResponse:

@@ -63,8 +63,9 @@ class Submitter:
 @dataclass(frozen=True)
 class Stored:
     """The stored answer, as ids; `created` is False when the assignment had already been
-    answered. Ids, not model instances: building an assignment and an answer for each first
-    answer took a page view and submit from about 1.6 to 2.2 ms of CPU in process."""
+    answered. Ids, not model instances: the one-statement path (crowd.services.first_answer)
+    builds none, and building an assignment and an answer for every first answer would add a
+    good part of a submit's CPU for fields no caller reads."""
 
     answer_id: int
     assignment_id: int
@@ -306,8 +307,9 @@ def _answered_before(answer: _Answer, submitter: Submitter) -> Stored | None:
     """A repeat (a double click, a retry after a lost response) in one query: the answer
     already stored for this assignment when the assignment is this worker's, for this task,
     and the worker may still submit; None for anything else, which the checked path sorts
-    out. Without it a repeat took seven round trips, each one waiting for the GIL again in a
-    busy web process: 100-140 ms where a first answer takes a few."""
+    out. One query because, in a busy web process, every round trip waits for the GIL again:
+    the checked path's transaction, lock and reads would make a repeat many times slower than
+    a first answer."""
     target, spec = answer.target, answer.target.spec
     rows = spec.answer.objects.filter(
         assignment__external_id=submitter.assignment_id,

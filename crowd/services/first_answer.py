@@ -2,7 +2,7 @@
 
 Nearly every submit is the first answer to a new assignment. Through the ORM that is six round
 trips (BEGIN, the worker, the assignment, the answer, its member rows, COMMIT), and building
-those queries cost more of the web process's time than anything else on the submit path.
+those queries is the largest part of the web process's work on the submit path.
 Here the worker's row is read (or created for a first answer), the blocked check made, and the
 assignment, the answer and its member rows inserted by one statement of data-modifying CTEs,
 which PostgreSQL runs atomically: a unique or foreign key violation (the assignment already
@@ -14,7 +14,7 @@ A blocked worker inserts nothing and is reported as such. When the statement can
 worker's row (another of this worker's first answers created it meanwhile, after this
 statement's snapshot), it stores nothing and returns None: the caller takes the ORM path.
 
-Planning that statement was about a third of PostgreSQL's work on a submit, so a web process
+Planning that statement is a large part of PostgreSQL's work on a submit, so a web process
 prepares it once per connection (PREPARE) and then only executes it (settings.
 FINELABEL_PREPARED_SUBMIT; off behind a connection pooler in transaction mode, where the next
 transaction may run on a server connection that never saw the PREPARE).

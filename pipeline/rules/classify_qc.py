@@ -27,7 +27,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from pipeline.params import PAPER, CampaignParams
+from pipeline.params import PAPER, CampaignParams, exact_fraction
 
 
 class Outcome(enum.StrEnum):
@@ -101,16 +101,6 @@ def flag_reason(answer: ClassifyAnswer) -> FlagReason | None:
     return None
 
 
-def share_threshold(value: float) -> Fraction:
-    """The parameter as an exact fraction: the simplest one that is the same float.
-
-    1/3 as a float (0.333...) reads as exactly 1/3; a value no simple fraction rounds to
-    is taken exactly as the float it is.
-    """
-    simple = Fraction(value).limit_denominator(1000)
-    return simple if float(simple) == value else Fraction(value)
-
-
 def worker_is_dropped(flagged: int, answers: int, threshold: Fraction) -> bool:
     """Rule 2: strictly more than the threshold share of a worker's answers flagged."""
     return answers > 0 and Fraction(flagged, answers) > threshold
@@ -149,7 +139,7 @@ def run_classify_qc(
     """
     answers = list(answers)
     reasons = [flag_reason(answer) for answer in answers]
-    threshold = share_threshold(params.classify_qc_worker_flagged_share)
+    threshold = exact_fraction(params.classify_qc_worker_flagged_share)
     workers = _worker_quality(answers, reasons, threshold)
     outcomes = tuple(
         _outcome(answer, reason, workers[answer.worker_id])

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from pipeline.params import PAPER, CampaignParams
+from pipeline.params import PAPER, CampaignParams, exact_fraction
 
 KEPT = "kept"
 DROPPED_WORKER = "dropped_worker"
@@ -82,19 +82,14 @@ class QualityReport:
         return {outcome.answer_id for outcome in self.outcomes if outcome.kept}
 
 
-def exact(threshold: float) -> Fraction:
-    """A threshold as the fraction it stands for (0.2 -> 1/5)."""
-    return Fraction(threshold).limit_denominator(10_000)
-
-
 def control_quality(answers: Iterable[GridAnswer], params: CampaignParams = PAPER) -> QualityReport:
     """Apply both rules (module docstring) to every answer of a CONTAINS campaign."""
     answers = list(answers)
     _validate(answers)
-    worker_rate = exact(params.qc_worker_control_rate)
-    grid_rate = exact(params.qc_grid_control_rate)
+    worker_rate = exact_fraction(params.qc_worker_control_rate)
+    grid_rate = exact_fraction(params.qc_grid_control_rate)
     shares = _worker_bad_shares(answers, worker_rate)
-    dropped = _dropped_workers(shares, exact(params.qc_worker_bad_grid_share))
+    dropped = _dropped_workers(shares, exact_fraction(params.qc_worker_bad_grid_share))
     outcomes = [_outcome(answer, shares, dropped, grid_rate) for answer in answers]
     return QualityReport(outcomes, list(dropped), _counts(outcomes))
 

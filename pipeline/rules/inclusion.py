@@ -26,10 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
-from functools import lru_cache
 
-from pipeline.params import PAPER, CampaignParams
+from pipeline.params import PAPER, CampaignParams, exact_fraction
 
 EASY = "easy"
 MISLABELED = "mislabeled"
@@ -133,13 +131,8 @@ def _category(dataset: Votes, rival: Votes | None, params: CampaignParams) -> st
     return FOLLOW_UP
 
 
-@lru_cache(maxsize=16)
-def _exact(ratio: float) -> Fraction:
-    return Fraction(ratio).limit_denominator(10_000)
-
-
 def _more_than(dataset: Votes, rival: Votes, ratio: float) -> bool:
     """dataset frequency > ratio * rival frequency, in integers."""
-    r = _exact(ratio)
+    r = exact_fraction(ratio)
     left = dataset.selected * rival.answers * r.denominator
     return left > r.numerator * rival.selected * dataset.answers

@@ -27,8 +27,9 @@ from django.db import transaction
 
 from crowd.models import ClassifyAnswer, ClassifyAnswerLabel, QcStatus
 from pipeline.models import Campaign, StageRun
+from pipeline.params import exact_fraction
 from pipeline.rules import classify_qc as core
-from pipeline.rules.classify_qc import FlagReason, Outcome, share_threshold
+from pipeline.rules.classify_qc import FlagReason, Outcome
 from pipeline.stages.runs import report_progress, stage_run
 
 Progress = Callable[[int, int], object]
@@ -126,7 +127,7 @@ def run_qc(campaign: Campaign, progress: Progress | None = None) -> QcSummary:
     with stage_run(campaign, StageRun.Stage.CLASSIFY_QC) as run:
         answers, stored = campaign_answers(campaign)
         result = core.run_classify_qc(answers, params)
-        threshold = share_threshold(params.classify_qc_worker_flagged_share)
+        threshold = exact_fraction(params.classify_qc_worker_flagged_share)
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         by_reason: Counter[str] = Counter()
         for outcome in result.outcomes:

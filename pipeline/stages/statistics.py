@@ -2,10 +2,10 @@
 
 A stage can add hundreds of thousands of rows in seconds; PostgreSQL's autovacuum analyzes
 them only later (a minute or more), and until then the planner believes the tables nearly
-empty. Its nested loops over "one row" then cost minutes on the next read: right after its
-rows were stored, the dashboard's analyses of a 5,000-image campaign took 14 s instead of
-0.9 s, and its first render at 10,000 images 71 s. So each stage analyzes the tables it
-filled before it reports itself done.
+empty. Its nested loops over "one row" then make the next read of those tables (the
+dashboard's analyses, the next stage) many times slower (figures in bench/README.md,
+bench/dashboard.py). So each stage analyzes the tables it filled before it reports itself
+done.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pipeline.models import (
 )
 
 Stage = StageRun.Stage
-# What each stage writes in bulk (PIPELINE.md stages 1-6).
+# What each stage writes in bulk (docs/pipeline.md, stages 1-6).
 WRITTEN: dict[str, tuple[type[Model], ...]] = {
     Stage.POTENTIAL_LABELS: (ModelPrediction, PotentialLabel),
     Stage.GRIDS: (ContainsGrid, GridItem),

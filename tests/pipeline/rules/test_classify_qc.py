@@ -8,13 +8,13 @@ from itertools import count
 import pytest
 
 from pipeline.params import PAPER, CampaignParams
+from pipeline.params import exact_fraction as share_threshold
 from pipeline.rules.classify_qc import (
     ClassifyAnswer,
     FlagReason,
     Outcome,
     flag_reason,
     run_classify_qc,
-    share_threshold,
     worker_is_dropped,
 )
 
@@ -70,7 +70,7 @@ def test_single_label_answer_with_that_label_as_main_is_valid():
 def test_paper_threshold_reads_as_exactly_one_third():
     assert share_threshold(PAPER.classify_qc_worker_flagged_share) == Fraction(1, 3)
     assert share_threshold(0.25) == Fraction(1, 4)
-    assert share_threshold(0.3333) == Fraction(0.3333)  # no simple fraction: taken as is
+    assert share_threshold(0.3333) == Fraction(3333, 10_000)  # as written, not 1/3
 
 
 @pytest.mark.parametrize(

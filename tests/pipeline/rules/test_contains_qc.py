@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 
 from pipeline.params import CampaignParams
+from pipeline.params import exact_fraction as exact
 from pipeline.rules.contains_qc import (
     DROPPED_GRID,
     DROPPED_WORKER,
@@ -14,7 +15,6 @@ from pipeline.rules.contains_qc import (
     GridAnswer,
     Status,
     control_quality,
-    exact,
 )
 
 
