@@ -48,6 +48,7 @@ test: venv-dev
 	scripts/system_packages.sh --test
 	scripts/services.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DATABASE_URL) FINELABEL_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -1,4 +1,4 @@
-"""/api/: the routers, token login, OpenAPI schema and its docs page."""
+"""/api/: the router over every app's viewsets, token login, the OpenAPI schema and its docs."""
 
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -10,19 +10,29 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
-from api import review, views
+from api.views import docs
+from catalogue.api.views import DatasetViewSet, LabelClassViewSet
+from crowd.api.views import WorkerViewSet
+from pipeline.api.views import CampaignViewSet, ImageViewSet
+from review.api.views import (
+    EvaluationSliceViewSet,
+    GroundTruthSetViewSet,
+    HumanSessionViewSet,
+    ReviewItemViewSet,
+    ScoreViewSet,
+)
 
 router = DefaultRouter()
-router.register("datasets", views.DatasetViewSet, basename="dataset")
-router.register("classes", views.LabelClassViewSet, basename="class")
-router.register("images", views.ImageViewSet, basename="image")
-router.register("campaigns", views.CampaignViewSet, basename="campaign")
-router.register("workers", views.WorkerViewSet, basename="worker")
-router.register("ground-truth-sets", review.GroundTruthSetViewSet, basename="ground-truth-set")
-router.register("review-items", review.ReviewItemViewSet, basename="review-item")
-router.register("evaluation-slices", review.EvaluationSliceViewSet, basename="evaluation-slice")
-router.register("human-sessions", review.HumanSessionViewSet, basename="human-session")
-router.register("scores", review.ScoreViewSet, basename="score")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("classes", LabelClassViewSet, basename="class")
+router.register("images", ImageViewSet, basename="image")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("workers", WorkerViewSet, basename="worker")
+router.register("ground-truth-sets", GroundTruthSetViewSet, basename="ground-truth-set")
+router.register("review-items", ReviewItemViewSet, basename="review-item")
+router.register("evaluation-slices", EvaluationSliceViewSet, basename="evaluation-slice")
+router.register("human-sessions", HumanSessionViewSet, basename="human-session")
+router.register("scores", ScoreViewSet, basename="score")
 
 urlpatterns = [
     path(
@@ -30,7 +40,7 @@ urlpatterns = [
         SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
         name="api-schema",
     ),
-    path("docs/", views.docs, name="api-docs"),
+    path("docs/", docs, name="api-docs"),
     path(
         "swagger/",
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated]),

@@ -52,13 +52,8 @@ from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models_zoo.inference import (
-    LoadedModel,
-    decode_image,
-    iter_predictions,
-    load_models,
-    read_local_file,
-)
+from models_zoo.inference import LoadedModel, iter_predictions, load_models
+from models_zoo.loading import decode_image, read_local_file
 
 TOP_K = 5
 Results = dict[tuple[int, str], tuple[int, ...]]

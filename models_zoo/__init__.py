@@ -39,12 +39,12 @@ _EXPORTS = {
     "ImageFailure": "inference",
     "LoadedModel": "inference",
     "Prediction": "inference",
-    "WorkItem": "inference",
-    "decode_image": "inference",
+    "WorkItem": "loading",
+    "decode_image": "loading",
     "iter_predictions": "inference",
     "load_models": "inference",
-    "plan_work": "inference",
-    "read_local_file": "inference",
+    "plan_work": "loading",
+    "read_local_file": "loading",
     "run_predictions": "inference",
 }
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.errors import FinelabelError
 from crowd.models import ContainsGrid
 from pipeline.models import Campaign
 from pipeline.stages import (
@@ -122,7 +123,7 @@ def run_stages(
     """
     unknown = [name for name in names if name not in BY_NAME or BY_NAME[name].run is None]
     if unknown:
-        raise ValueError(f"not a stage the flow runs: {', '.join(unknown)}")
+        raise FinelabelError(f"not a stage the flow runs: {', '.join(unknown)}")
     summaries: dict[str, Any] = {}
     for stage in STAGES:
         if stage.name not in names:

@@ -1,5 +1,5 @@
 """A simulated campaign with every stage's output filled in, for the dashboard's benchmark, its
-browser tests and a look at a populated dashboard (`manage.py dashboard_sample`).
+browser tests and a look at a populated dashboard (`manage.py sample_campaign`).
 
 Workers are simulated: the dataset label is usually seen, some images hold a second object,
 some are mislabeled, a few classes come in pairs that workers use for the same object. Written

@@ -11,13 +11,11 @@ import torch
 from models_zoo.inference import (
     LoadedModel,
     Prediction,
-    decode_image,
     iter_predictions,
     load_models,
-    plan_work,
-    read_local_file,
     run_predictions,
 )
+from models_zoo.loading import decode_image, plan_work, read_local_file
 
 _reads: list[object] = []
 

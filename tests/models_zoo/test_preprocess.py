@@ -9,7 +9,8 @@ from PIL import Image
 from timm.data import create_transform, resolve_model_data_config
 from torchvision import transforms as T
 
-from models_zoo.inference import LoadedModel, decode_image, read_local_file
+from models_zoo.inference import LoadedModel
+from models_zoo.loading import decode_image, read_local_file
 from models_zoo.preprocess import PreprocessSpec, group_by_preprocessing, normalize, plan_feeds
 
 

@@ -1,4 +1,5 @@
-"""Read-only representations. Nested data comes from prefetched rows (see selectors)."""
+"""Read-only representations of campaigns and of images with their pipeline data. Nested data
+comes from prefetched rows (see pipeline.api.selectors)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalogue.models import Dataset, Image, LabelClass
-from crowd.models import Worker
+from catalogue.api.serializers import LabelRefSerializer
+from catalogue.models import Image
 from pipeline.exports import image_name
 from pipeline.models import (
     Campaign,
@@ -22,28 +23,6 @@ from pipeline.models import (
     SelectionFrequency,
     StageRun,
 )
-
-
-class LabelRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = LabelClass
-        fields = ["index", "wnid", "name"]
-
-
-class LabelClassSerializer(serializers.ModelSerializer):
-    superclass = serializers.SlugRelatedField(slug_field="name", read_only=True)
-
-    class Meta:
-        model = LabelClass
-        fields = ["index", "wnid", "name", "synonyms", "gloss", "wikipedia_url", "superclass"]
-
-
-class DatasetSerializer(serializers.ModelSerializer):
-    image_count = serializers.IntegerField(read_only=True)
-
-    class Meta:
-        model = Dataset
-        fields = ["id", "name", "description", "created_at", "image_count"]
 
 
 class StageRunSerializer(serializers.ModelSerializer):
@@ -213,34 +192,3 @@ class ImageSerializer(serializers.ModelSerializer):
     def get_random_weights(self, image: Image) -> bool:
         """True when a prediction behind its potential labels came from untrained weights."""
         return any(p.random_weights for p in image.predictions.all())
-
-
-class WorkerSerializer(serializers.ModelSerializer):
-    contains_answers = serializers.IntegerField(source="contains_answers_count")
-    classify_answers = serializers.IntegerField(source="classify_answers_count")
-    classify_dropped = serializers.IntegerField(source="classify_dropped_count")
-    controls_shown = serializers.IntegerField()
-    controls_selected = serializers.IntegerField()
-    control_accuracy = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Worker
-        fields = [
-            "id",
-            "source",
-            "external_id",
-            "blocked",
-            "blocked_reason",
-            "contains_answers",
-            "classify_answers",
-            "classify_dropped",
-            "controls_shown",
-            "controls_selected",
-            "control_accuracy",
-        ]
-
-    def get_control_accuracy(self, worker: Worker) -> float | None:
-        """Share of the controls shown to the worker that they selected; null without any."""
-        if not worker.controls_shown:
-            return None
-        return worker.controls_selected / worker.controls_shown

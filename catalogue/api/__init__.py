@@ -1,0 +1,1 @@
+"""The catalogue's REST API: datasets and classes."""

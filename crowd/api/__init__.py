@@ -1,0 +1,1 @@
+"""The crowd's REST API: workers with their answer counts and control accuracy."""
