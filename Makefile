@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set up and run the application on a fresh machine (embedded default)
-#   make test   set up and run the whole test suite against PostgreSQL and Redis
+#   make test   set up and run the whole test suite: on PostgreSQL and Redis, then on the
+#               embedded default (SQLite, no broker)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -50,6 +51,9 @@ test: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DATABASE_URL) FINELABEL_TEST_REDIS_URL=$(TEST_REDIS_URL) \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@echo "The same suite on the embedded default (SQLite, no broker):"
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u FINELABEL_TEST_REDIS_URL \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: venv-dev

@@ -45,9 +45,9 @@ def review_version() -> str:
     models = (ReviewVote, TruthLabel, ProblemFlag, ModelPrediction, HumanPick, EvaluationSlice)
     tables = [model._meta.db_table for model in models]
     tables.append(EvaluationSlice.images.through._meta.db_table)
-    parts = [f"(SELECT concat(max(id), ':', count(*)) FROM {table})" for table in tables]
+    parts = [f"(SELECT max(id) FROM {t}), (SELECT count(*) FROM {t})" for t in tables]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
+        cursor.execute("SELECT " + ", ".join(parts))  # plain SQL: PostgreSQL and SQLite alike
         return "|".join(str(value) for value in cursor.fetchone())
 
 

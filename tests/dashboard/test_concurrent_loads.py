@@ -55,6 +55,7 @@ def classes():
         call_command("load_imagenet_classes", "--no-hierarchy", verbosity=0)
 
 
+@pytest.mark.postgres  # counts PostgreSQL backends
 def test_calls_run_on_other_connections_and_close_them(classes) -> None:
     assert can_run_concurrently()
     own = backend_pid()
@@ -68,6 +69,7 @@ def test_calls_run_on_other_connections_and_close_them(classes) -> None:
     assert still_open(threads) == set()
 
 
+@pytest.mark.postgres  # counts PostgreSQL backends
 def test_the_first_error_is_raised_and_connections_still_closed() -> None:
     own = backend_pid()
 
@@ -82,6 +84,7 @@ def test_the_first_error_is_raised_and_connections_still_closed() -> None:
     assert still_open(threads) == set()
 
 
+@pytest.mark.postgres  # counts PostgreSQL backends
 def test_inside_a_transaction_calls_run_in_order_on_the_callers_connection(classes) -> None:
     with transaction.atomic():
         Campaign.objects.filter(pk=-1).delete()
@@ -92,6 +95,7 @@ def test_inside_a_transaction_calls_run_in_order_on_the_callers_connection(class
         assert Background(backend_pid).result() == own
 
 
+@pytest.mark.postgres  # counts PostgreSQL backends
 def test_background_call_runs_elsewhere_and_returns_its_result() -> None:
     task = Background(backend_pid)
     other = task.result()

@@ -19,7 +19,8 @@ from crowd.services import first_answer
 from crowd.services.answers import Stored, Submitter, submit_classify, submit_contains
 from tests.crowd.factories import make_campaign, make_classify_task, make_grid
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the statement runs in autocommit
+# The statement runs in autocommit; it is PostgreSQL's (SQLite takes the ORM path).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 @pytest.fixture(autouse=True)

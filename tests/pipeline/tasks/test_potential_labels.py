@@ -21,7 +21,10 @@ pytestmark = [
 
 
 def worker_database_url() -> str:
+    """The test database, for a process the test starts (a file on SQLite)."""
     s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
     return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
