@@ -12,8 +12,15 @@ from django.db.models import Count, F, Max, TextField
 from django.db.models.functions import Cast
 
 from catalogue.models import Image, LabelClass, Superclass
-from crowd.models import ClassifyAnswer, ClassifyAnswerLabel, QcStatus
-from dashboard.figures import ImageTruth
+from crowd.models import (
+    ClassifyAnswer,
+    ClassifyAnswerLabel,
+    ContainsAnswer,
+    ContainsSelection,
+    GridItem,
+    QcStatus,
+)
+from dashboard.figures import GridVotes, ImageTruth, display_name
 from pipeline.models import (
     Campaign,
     CandidateLabel,
@@ -29,14 +36,17 @@ from pipeline.models import (
 
 
 def superclass_names() -> list[str]:
-    return list(Superclass.objects.order_by("id").values_list("name", flat=True))
+    """The superclasses in catalogue order, as shown (display_name)."""
+    names = Superclass.objects.order_by("id").values_list("name", flat=True)
+    return [display_name(n) for n in names]
 
 
 def superclass_of() -> dict[int, str]:
-    """Class index -> superclass name, for the classes that have one."""
-    return dict(
-        LabelClass.objects.filter(superclass__isnull=False).values_list("index", "superclass__name")
+    """Class index -> superclass name as shown, for the classes that have one."""
+    rows = LabelClass.objects.filter(superclass__isnull=False).values_list(
+        "index", "superclass__name"
     )
+    return {index: display_name(name) for index, name in rows}
 
 
 def potential_label_counts(campaign: Campaign) -> list[int]:
@@ -67,8 +77,20 @@ def dataset_labels(campaign: Campaign) -> list[tuple[int, int]]:
     )
 
 
+def _object_members(campaign: Campaign) -> dict[int, dict[int, set[int]]]:
+    """ImageLabels pk -> object index -> every label workers gave that object."""
+    members: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    rows = ImageObjectLabel.objects.filter(object__image_labels__campaign=campaign).values_list(
+        "object__image_labels_id", "object__index", "label__index"
+    )
+    for labels_id, index, label in rows:
+        members[labels_id][index].add(label)
+    return members
+
+
 def image_truths(campaign: Campaign) -> list[ImageTruth]:
-    """The final labels of every aggregated image, objects in index order."""
+    """The final labels of every aggregated image, objects in index order, each with every
+    label workers gave it; in image order."""
     objects: dict[int, list[int]] = defaultdict(list)
     for labels_id, label_index in (
         ImageObject.objects.filter(image_labels__campaign=campaign)
@@ -76,12 +98,30 @@ def image_truths(campaign: Campaign) -> list[ImageTruth]:
         .values_list("image_labels_id", "label__index")
     ):
         objects[labels_id].append(label_index)
-    rows = ImageLabels.objects.filter(campaign=campaign).values_list(
-        "id", "image_id", "image__label__index", "main_label__index"
+    members = _object_members(campaign)
+    rows = (
+        ImageLabels.objects.filter(campaign=campaign)
+        .order_by("image_id")
+        .values_list(
+            "id",
+            "image_id",
+            "image__label__index",
+            "main_label__index",
+            "main_object",
+            "dataset_object",
+        )
     )
     return [
-        ImageTruth(image, dataset, main, tuple(objects.get(pk, ())))
-        for pk, image, dataset, main in rows
+        ImageTruth(
+            image,
+            dataset,
+            main,
+            tuple(objects.get(pk, ())),
+            tuple(frozenset(members[pk][i] | {lab}) for i, lab in enumerate(objects.get(pk, ()))),
+            main_object,
+            dataset_object,
+        )
+        for pk, image, dataset, main, main_object, dataset_object in rows
     ]
 
 
@@ -122,15 +162,27 @@ def model_predictions(campaign: Campaign) -> dict[str, dict[int, list[int]]]:
     return {model: out[model] for model in sorted(out)}
 
 
-def object_label_groups(campaign: Campaign) -> list[tuple[int, list[int]]]:
-    """(image, labels workers gave one object) for every object of every aggregated image."""
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    rows = ImageObjectLabel.objects.filter(object__image_labels__campaign=campaign).values_list(
-        "object__image_labels__image_id", "object_id", "label__index"
-    )
-    for image, obj, label in rows:
-        groups[(image, obj)].append(label)
-    return [(image, labels) for (image, _), labels in groups.items()]
+def contains_votes(campaign: Campaign) -> dict[int, GridVotes]:
+    """grid -> the (image, label) pairs it tests (controls left out, as in the selection
+    frequencies) and, per kept answer in id order, the pairs that answer selected."""
+    items = GridItem.objects.filter(grid__campaign=campaign, is_control=False)
+    pair_of = {
+        item: (image, label)
+        for item, image, label in items.values_list("id", "image_id", "grid__query__index")
+    }
+    kept = ContainsAnswer.objects.filter(grid__campaign=campaign, qc_status=QcStatus.KEPT)
+    chosen: dict[int, set] = defaultdict(set)
+    for answer, item in ContainsSelection.objects.filter(
+        answer__in=kept, item__is_control=False
+    ).values_list("answer_id", "item_id"):
+        chosen[answer].add(pair_of[item])
+    answers: dict[int, list[frozenset]] = defaultdict(list)
+    for answer, grid in kept.order_by("id").values_list("id", "grid_id"):
+        answers[grid].append(frozenset(chosen.get(answer, ())))
+    pairs: dict[int, list] = defaultdict(list)
+    for grid, item in items.order_by("grid_id", "position").values_list("grid_id", "id"):
+        pairs[grid].append(pair_of[item])
+    return {g: GridVotes(tuple(pairs[g]), tuple(answers.get(g, ()))) for g in sorted(pairs)}
 
 
 def dataset_label_sf(campaign: Campaign) -> dict[int, float | None]:

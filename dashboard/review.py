@@ -14,14 +14,18 @@ from django.db.models import Count, Q
 
 from dashboard.analyses import CACHE_SECONDS
 from pipeline.models import Campaign, ModelPrediction
+from review import evaluation as ev
 from review import selectors as review
 from review.models import (
     EvaluationSlice,
     GroundTruthSet,
     HumanPick,
+    MistakeCategory,
     ProblemFlag,
+    ReviewItem,
     ReviewVote,
     TruthLabel,
+    Verdict,
 )
 from review.truth import EXPERT_SET
 
@@ -54,14 +58,21 @@ def review_version() -> str:
 def _key(campaign: Campaign, version: str, sets: list[GroundTruthSet]) -> str:
     raw = version + "|" + ",".join(str(s.pk) for s in sets)
     digest = hashlib.sha1(raw.encode()).hexdigest()[:16]
-    # v2: rows carry `random_weights`; rows cached without it are not read back.
-    return f"dashboard:{campaign.pk}:review-scores:v2:{digest}"
+    # v3: rows carry the accuracy with unclear labels; older rows are not read back.
+    return f"dashboard:{campaign.pk}:review-scores:v3:{digest}"
 
 
 def _clean(row: dict) -> dict:
     """NaN (nothing scored) becomes None, so templates and JSON show it as empty."""
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-    for name in ("accuracy", "ci_low", "ci_high"):
+    for name in (
+        "accuracy",
+        "ci_low",
+        "ci_high",
+        "accuracy_with_unclear",
+        "ci_low_with_unclear",
+        "ci_high_with_unclear",
+    ):
         value = clean[name]
         clean[f"{name}_pct"] = None if value is None else 100 * value
     return clean
@@ -90,11 +101,33 @@ def campaign_scores(campaign: Campaign, compute: bool = False) -> dict:
     return result
 
 
+def mistake_tables(campaign: Campaign) -> list[dict]:
+    """Vasudevan's Table 2 for the decided mistakes on the campaign's dataset: all of them,
+    then each model named as predicting them; rows {category label: {major, minor,
+    unrated}}."""
+    rows = ReviewItem.objects.filter(
+        image__dataset_id=campaign.dataset_id, decision=Verdict.INCORRECT
+    ).values_list("models_predicting", "category", "severity")
+    labels = dict(MistakeCategory.choices)
+    by_model: dict[str, list[tuple[str, str]]] = {"all models": []}
+    for models, category, severity in rows.order_by("id"):
+        pair = (labels.get(category, category or "(no category)"), severity)
+        by_model["all models"].append(pair)
+        for model in models or ():
+            by_model.setdefault(model, []).append(pair)
+    return [
+        {"model": model, "total": len(pairs), "rows": ev.mistake_table(pairs)}
+        for model, pairs in by_model.items()
+        if pairs
+    ]
+
+
 def review_section(campaign: Campaign, user, compute: bool = False) -> dict:
     """Everything the section shows."""
     slices = EvaluationSlice.objects.annotate(image_count=Count("images")).order_by("name")
     return {
         "sizes": review.queue_sizes(user),
         "slices": list(slices),
+        "mistakes": mistake_tables(campaign),
         **campaign_scores(campaign, compute),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from catalogue.image_urls import thumbnail_url
@@ -22,7 +22,8 @@ from crowd.models import (
 )
 from dashboard import figure_data as data
 from dashboard import figures as analysis
-from pipeline.models import Campaign, ImageInclusion, StageRun
+from dashboard.analyses import ConfusingPair
+from pipeline.models import Campaign, ImageInclusion, ImageLabels, ImageObject, StageRun
 
 DROPPED = [QcStatus.DROPPED_WORKER, QcStatus.DROPPED_ANSWER]
 
@@ -244,33 +245,68 @@ def ambiguous_gallery(campaign: Campaign, limit: int = 48) -> tuple[int, list[Ga
     return total, items
 
 
+def _labels_gallery(campaign: Campaign, rows, note, limit: int) -> tuple[int, list[GalleryItem]]:
+    """(how many, the first `limit`) of the ImageLabels `rows`, each with `note(row, objects)`
+    where objects are its objects' label names in index order."""
+    total = rows.count()
+    shown = list(
+        rows.order_by("image_id").values(
+            "id", "image_id", "main_label__name", "main_object", "dataset_object"
+        )[:limit]
+    )
+    objects: dict[int, list[str]] = {}
+    for labels_id, name in (
+        ImageObject.objects.filter(image_labels_id__in=[r["id"] for r in shown])
+        .order_by("image_labels_id", "index")
+        .values_list("image_labels_id", "label__name")
+    ):
+        objects.setdefault(labels_id, []).append(name)
+    images = data.gallery_images([r["image_id"] for r in shown])
+    return total, [_item(images[r["image_id"]], note(r, objects.get(r["id"], []))) for r in shown]
+
+
+def multi_object_gallery(campaign: Campaign, limit: int = 48) -> tuple[int, list[GalleryItem]]:
+    """Fig 17: images with more than one object, with their objects' labels."""
+    rows = ImageLabels.objects.filter(campaign=campaign, num_objects__gt=1)
+    return _labels_gallery(campaign, rows, lambda r, objs: "objects: " + " · ".join(objs), limit)
+
+
+def _main_note(row: dict, objects: list[str]) -> str:
+    if row["dataset_object"] is None:
+        where = "dataset label in no object"
+    elif row["main_object"] != row["dataset_object"]:
+        where = "another object"
+    else:
+        where = "same object"
+    return f"main label: {row['main_label__name']} ({where})"
+
+
+def main_label_gallery(campaign: Campaign, limit: int = 48) -> tuple[int, list[GalleryItem]]:
+    """Fig 18: images whose main label is not the dataset label, with the main label and
+    whether it names another object than the dataset label's."""
+    rows = ImageLabels.objects.filter(campaign=campaign).exclude(main_label_id=F("image__label_id"))
+    return _labels_gallery(campaign, rows, _main_note, limit)
+
+
 @dataclass(frozen=True)
 class PairRow:
     a: str
     b: str
     images: int
+    mean_accuracy: float
     example: GalleryItem | None
 
 
-def confusing_pairs(campaign: Campaign, limit: int = 20) -> list[PairRow]:
-    """The class pairs most often given to one object, with an example image of each."""
-    groups = data.object_label_groups(campaign)
-    pairs = analysis.confusing_pairs(groups)[:limit]
-    example: dict[tuple[int, int], int] = {}
-    wanted = {(a, b) for a, b, _ in pairs}
-    for image, labels in groups:
-        s = sorted(set(labels))
-        for i, a in enumerate(s):
-            for b in s[i + 1 :]:
-                if (a, b) in wanted:
-                    example.setdefault((a, b), image)
-    images = data.gallery_images(list(example.values()))
-    names = data.class_names()
+def confusing_pairs(pairs: list[ConfusingPair], limit: int = 20) -> list[PairRow]:
+    """The class pairs validated together on most images (dashboard.analyses), each with an
+    example image."""
+    shown = pairs[:limit]
+    images = data.gallery_images([p.example for p in shown])
     rows = []
-    for a, b, n in pairs:
-        img = images.get(example.get((a, b)))
-        item = _item(img, f"{names.get(a, a)} / {names.get(b, b)}") if img else None
-        rows.append(PairRow(names.get(a, str(a)), names.get(b, str(b)), n, item))
+    for p in shown:
+        img = images.get(p.example)
+        item = _item(img, f"{p.a} / {p.b}") if img else None
+        rows.append(PairRow(p.a, p.b, p.images, p.mean_accuracy, item))
     return rows
 
 

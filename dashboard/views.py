@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 
 from dashboard import charts as ch
 from dashboard import selectors
-from dashboard.analyses import CACHE_SECONDS, cache_key, campaign_analyses
+from dashboard.analyses import CACHE_SECONDS, CampaignAnalyses, cache_key, campaign_analyses
 from dashboard.concurrent_loads import Background
 from dashboard.costs import campaign_costs
 from dashboard.gc_pause import without_gc
@@ -18,7 +18,7 @@ from dashboard.review import review_section
 from pipeline.models import Campaign
 from pipeline.selectors import potential_labels_source
 
-MODEL_CHARTS = ("model-accuracy", "top5-corrections", "human-assessment", "mistake-sf")
+MODEL_CHARTS = ch.MODEL_CHARTS
 
 
 @staff_member_required
@@ -33,7 +33,7 @@ def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("dataset"), pk=campaign_id)
     an = campaign_analyses(campaign)
     # The galleries' queries run while the charts are drawn (see concurrent_loads).
-    galleries = Background(lambda: cached_lists(campaign, an.version))
+    galleries = Background(lambda: cached_lists(campaign, an))
     drawn, lazy = ch.page_charts(campaign, an)
     figures = {
         name: {"chart": chart, "svg": ch.inline_svg(svg)} for name, (chart, svg) in drawn.items()
@@ -50,6 +50,8 @@ def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "lazy_charts": lazy,
         "models": an.models,
         "multi": an.multi,
+        "dataset_label": an.dataset_label,
+        "pair_threshold": an.pair_threshold,
         **lists,
         "workers": selectors.worker_table(campaign),
         "review": review_section(campaign, request.user, compute="scores" in request.GET),
@@ -57,21 +59,20 @@ def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(request, "dashboard/campaign.html", context)
 
 
-def cached_lists(campaign: Campaign, version: str) -> dict:
+def cached_lists(campaign: Campaign, an: CampaignAnalyses) -> dict:
     """The galleries, computed once per campaign version (signed thumbnail URLs included:
     they outlive the cache)."""
-    key = cache_key(campaign, version, "lists")
+    key = cache_key(campaign, an.version, "lists:v2")
     lists = cache.get(key)
     if lists is None:
-        mislabeled_total, mislabeled = selectors.mislabeled_gallery(campaign)
-        ambiguous_total, ambiguous = selectors.ambiguous_gallery(campaign)
-        lists = {
-            "mislabeled": mislabeled,
-            "mislabeled_total": mislabeled_total,
-            "ambiguous": ambiguous,
-            "ambiguous_total": ambiguous_total,
-            "pairs": selectors.confusing_pairs(campaign),
-        }
+        lists = {"pairs": selectors.confusing_pairs(an.pairs)}
+        for name, gallery in (
+            ("mislabeled", selectors.mislabeled_gallery),
+            ("ambiguous", selectors.ambiguous_gallery),
+            ("multi_object", selectors.multi_object_gallery),
+            ("main_differs", selectors.main_label_gallery),
+        ):
+            lists[f"{name}_total"], lists[name] = gallery(campaign)
         cache.set(key, lists, min(CACHE_SECONDS, settings.FINELABEL_IMAGE_URL_MAX_AGE // 2))
     return lists
 

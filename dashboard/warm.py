@@ -24,7 +24,7 @@ def warm_dashboard(campaign: Campaign) -> int:
 
     an = campaign_analyses(campaign)
     drawn, _ = ch.page_charts(campaign, an)
-    cached_lists(campaign, an.version)
+    cached_lists(campaign, an)
     return len(drawn)
 
 

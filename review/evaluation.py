@@ -1,20 +1,22 @@
 """Expert review and evaluation (Shankar et al. 2020; Vasudevan et al. 2022), as pure functions.
 
 - Multi-label accuracy: each image has labels judged correct, wrong or unclear. A prediction
-  of a correct label is right, of a wrong label is wrong. A prediction nobody has judged
-  ("novel") is neither: it is counted and returned so the caller can queue it for review. A
-  prediction of a label judged unclear is neither as well, and is counted apart (it has been
-  reviewed; it just cannot be scored).
+  is right iff its label was marked correct: the headline accuracy counts a prediction of an
+  unclear label as not right (Shankar et al.); the variant that also accepts unclear labels
+  (ImageNet-M's evaluation) is reported beside it, over the same predictions. A prediction
+  nobody has judged ("novel") is not scored: it is counted and returned so the caller can
+  queue it for review.
 - Intervals are 95% Clopper-Pearson (statsmodels `proportion_confint(method="beta")`).
 - Class slices follow the image's dataset label: dogs (descendants of dog.n.01), other
   organisms (descendants of organism.n.01 that are not dogs) and objects (the rest); on
   ImageNet's 1,000 classes that is 118 / 292 / 590. Problematic images leave every slice and
   are scored apart.
 - McNemar's paired test compares two predictors on the images both are scored on.
-- The panel: the majority verdict of the reviewers' current votes; a tie is "unclear"; any
-  disagreement sends the item to the discussion queue.
-- The major-mistakes slice (ImageNet-M): images on which at least k of the chosen n models
-  make a major mistake.
+- The panel (5 reviewers by default): the majority verdict of the reviewers' current votes;
+  a tie is "unclear"; an item whose votes are not unanimous (verdict, or a mistake's
+  severity or category) goes to the discussion queue.
+- The major-mistakes slice (ImageNet-M): from the pool of images on which the reviewed model
+  makes a major mistake, those on which at least k of the chosen n models do.
 
 No ORM and no I/O here: images and labels are plain ids.
 """
@@ -124,27 +126,37 @@ def clopper_pearson(successes: int, trials: int, alpha: float = 0.05) -> tuple[f
 
 @dataclass
 class SliceScore:
-    """A predictor on one slice. `accuracy` is right / (right + wrong)."""
+    """A predictor on one slice. Scored: predictions of a judged label (correct, wrong or
+    unclear). `accuracy` is right / scored (unclear is not right);
+    `accuracy_with_unclear` is (right + unclear) / scored."""
 
     right: int = 0
     wrong: int = 0
-    unclear: int = 0  # predictions of labels judged unclear: reviewed, not scored
+    unclear: int = 0  # predictions of labels judged unclear: scored, not right
     unreviewed: int = 0  # predictions nobody judged: not scored, queued
     no_truth: int = 0  # images with no ground truth at all
 
     @property
     def scored(self) -> int:
-        return self.right + self.wrong
+        return self.right + self.wrong + self.unclear
 
     @property
     def accuracy(self) -> float:
         return self.right / self.scored if self.scored else float("nan")
 
+    @property
+    def accuracy_with_unclear(self) -> float:
+        return (self.right + self.unclear) / self.scored if self.scored else float("nan")
+
     def interval(self, alpha: float = 0.05) -> tuple[float, float]:
         return clopper_pearson(self.right, self.scored, alpha)
 
+    def interval_with_unclear(self, alpha: float = 0.05) -> tuple[float, float]:
+        return clopper_pearson(self.right + self.unclear, self.scored, alpha)
+
     def as_dict(self) -> dict[str, float | int]:
         low, high = self.interval()
+        low_u, high_u = self.interval_with_unclear()
         return {
             "right": self.right,
             "wrong": self.wrong,
@@ -155,6 +167,9 @@ class SliceScore:
             "accuracy": self.accuracy,
             "ci_low": low,
             "ci_high": high,
+            "accuracy_with_unclear": self.accuracy_with_unclear,
+            "ci_low_with_unclear": low_u,
+            "ci_high_with_unclear": high_u,
         }
 
 
@@ -224,9 +239,10 @@ class Paired:
 def paired_table(
     outcomes_a: Mapping[int, str | None], outcomes_b: Mapping[int, str | None]
 ) -> list[list[int]]:
-    """[[both right, a only], [b only, both wrong]] over images both predictors are scored on."""
+    """[[both right, a only], [b only, both wrong]] over images both predictors are scored on
+    (an unclear label is scored, not right, as in the headline accuracy)."""
     table = [[0, 0], [0, 0]]
-    scored = (CORRECT, WRONG)
+    scored = (CORRECT, WRONG, UNCLEAR)
     for image, a in outcomes_a.items():
         b = outcomes_b.get(image)
         if a in scored and b in scored:
@@ -256,11 +272,14 @@ class Vote:
     category: str = ""
 
 
+PANEL_SIZE = 5  # Vasudevan et al.'s panel
+
+
 @dataclass(frozen=True)
 class PanelResult:
     """`decided` is False while fewer than the panel's size have voted. `verdict` is the
-    majority (a tie is unclear); `discussion` is True when the votes disagree on the verdict,
-    or, for a mistake, on its severity."""
+    majority (a tie is unclear); `discussion` is True when the votes are not unanimous: on
+    the verdict, or, for a mistake, on its severity or category."""
 
     decided: bool
     verdict: str = ""
@@ -278,24 +297,30 @@ def _majority(values: Sequence[str], tie: str) -> str:
     return counts[0][0]
 
 
-def panel_result(votes: Sequence[Vote], panel_size: int = 2) -> PanelResult:
-    """Aggregate the reviewers' current votes on one item."""
+def panel_result(votes: Sequence[Vote], panel_size: int = PANEL_SIZE) -> PanelResult:
+    """Aggregate the reviewers' current votes on one item: the majority verdict (a tie is
+    unclear); for a mistake, the majority severity and category among the votes that call it
+    a mistake (a tie leaves them blank); discussion unless every vote agrees."""
     if panel_size < 1:
         raise ValueError("the panel needs at least one reviewer")
     if len(votes) < panel_size:
         return PanelResult(decided=False)
     verdict = _majority([v.verdict for v in votes], tie=V_UNCLEAR)
-    disagree = len({v.verdict for v in votes}) > 1
+    unanimous = len({(v.verdict, v.severity, v.category) for v in votes}) == 1
     severity = category = ""
     if verdict == V_INCORRECT:
         mistakes = [v for v in votes if v.verdict == V_INCORRECT]
         severity = _majority([v.severity for v in mistakes if v.severity], tie="")
         category = _majority([v.category for v in mistakes if v.category], tie="")
-        disagree = disagree or len({v.severity for v in mistakes}) > 1
-    return PanelResult(True, verdict, severity, category, discussion=disagree)
+    return PanelResult(True, verdict, severity, category, discussion=not unanimous)
 
 
 # --- The major-mistakes slice -------------------------------------------------------------
+
+
+def major_pool(predictions: Mapping[int, int], severity: Mapping[tuple[int, int], str]) -> set:
+    """The images on which one model's top-1 (image -> label) is a major mistake."""
+    return {image for image, label in predictions.items() if severity.get((image, label)) == MAJOR}
 
 
 def major_mistake_images(
@@ -303,22 +328,53 @@ def major_mistake_images(
     severity: Mapping[tuple[int, int], str],
     min_models: int = 3,
     has_correct_label: Iterable[int] | None = None,
+    pool: Iterable[int] | None = None,
 ) -> list[int]:
     """Images on which at least `min_models` of the given models' top-1 predictions are
     major mistakes.
 
     `predictions` is model -> image -> label; `severity` maps a reviewed mistake
-    (image, label) to MAJOR or MINOR (correct and unreviewed pairs are absent). With
-    `has_correct_label`, only images that have some correct label are kept, so that 100%
-    accuracy is reachable on the slice."""
+    (image, label) to MAJOR or MINOR (correct and unreviewed pairs are absent). With `pool`
+    (ImageNet-M: the reviewed model's major mistakes, `major_pool`), only its images are
+    candidates. With `has_correct_label`, only images that have some correct label are kept,
+    so that 100% accuracy is reachable on the slice."""
     if not 1 <= min_models <= len(predictions):
         raise ValueError(f"min_models must be between 1 and {len(predictions)} (the models given)")
     counts: Counter[int] = Counter()
     for per_image in predictions.values():
-        for image, label in per_image.items():
-            if severity.get((image, label)) == MAJOR:
-                counts[image] += 1
+        counts.update(major_pool(per_image, severity))
     keep = None if has_correct_label is None else set(has_correct_label)
+    within = None if pool is None else set(pool)
     return sorted(
-        image for image, n in counts.items() if n >= min_models and (keep is None or image in keep)
+        image
+        for image, n in counts.items()
+        if n >= min_models
+        and (keep is None or image in keep)
+        and (within is None or image in within)
     )
+
+
+def remaining_mistakes(predictions: Mapping[int, int], truth: Mapping[int, ImageTruth]) -> list:
+    """Vasudevan's second phase: every (image, label) top-1 of a model, on an image with
+    ground truth, that is not judged correct (judged wrong or unclear, or not judged at all),
+    in image order. The panel rates each: correct or not, and for a mistake its severity and
+    category."""
+    return [
+        (image, predictions[image])
+        for image in sorted(predictions)
+        if image in truth and truth[image].judge(predictions[image]) != CORRECT
+    ]
+
+
+UNRATED = "unrated"
+
+
+def mistake_table(rows: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Vasudevan's Table 2 over the panel's decided mistakes: (category, severity) pairs ->
+    {category: {"major": n, "minor": n, "unrated": n}}, categories in order of first
+    appearance; a severity the panel left blank (a tie) is "unrated", a blank category ""."""
+    table: dict[str, dict[str, int]] = {}
+    for category, severity in rows:
+        row = table.setdefault(category, {MAJOR: 0, MINOR: 0, UNRATED: 0})
+        row[severity if severity in (MAJOR, MINOR) else UNRATED] += 1
+    return table

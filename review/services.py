@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from catalogue.models import Image, LabelClass
 from core.errors import FinelabelError
+from pipeline.rules.mistakes import Mistake
+from pipeline.rules.mistakes import category as category_of
 from review import evaluation as ev
 from review import selectors
 from review.models import (
@@ -30,7 +32,7 @@ from review.models import (
     TruthLabel,
     Verdict,
 )
-from review.truth import expert_set, record_expert
+from review.truth import expert_set, image_keys, record_expert
 
 STATUS_OF_VERDICT = {
     Verdict.CORRECT: TruthLabel.Status.CORRECT,
@@ -48,8 +50,9 @@ class ReviewError(FinelabelError, ValueError):
 
 
 def panel_size() -> int:
-    """Votes needed before the panel decides (setting FINELABEL_REVIEW_PANEL_SIZE, 2)."""
-    return int(getattr(settings, "FINELABEL_REVIEW_PANEL_SIZE", 2))
+    """Votes needed before the panel decides (setting FINELABEL_REVIEW_PANEL_SIZE; default
+    5, Vasudevan et al.'s panel)."""
+    return int(getattr(settings, "FINELABEL_REVIEW_PANEL_SIZE", ev.PANEL_SIZE))
 
 
 # --- Queueing -----------------------------------------------------------------------------
@@ -88,6 +91,20 @@ def queue_predictions(
     with transaction.atomic():
         ReviewItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
     return len(new)
+
+
+def queue_mistakes(
+    model: str, truth_sets: Sequence[GroundTruthSet], dataset=None
+) -> tuple[int, int]:
+    """Vasudevan's second phase: queue every remaining mistake of `model` (each top-1 not
+    judged correct by the merged `truth_sets`, including those already judged wrong) for the
+    panel to rate. Returns (remaining mistakes, newly queued); pairs with an item already keep
+    it."""
+    images = selectors.images_for(dataset)
+    predictions = selectors.predictions_for(model, images)
+    truth = selectors.truth_for(truth_sets, predictions.labels)
+    pairs = ev.remaining_mistakes(predictions.labels, truth)
+    return len(pairs), queue_predictions(pairs, {model: predictions})
 
 
 # --- Votes and the panel --------------------------------------------------------------------
@@ -186,6 +203,20 @@ class SliceReport:
     evaluation_slice: EvaluationSlice
     images: int
     candidates: int  # images with enough major mistakes, before requiring a correct label
+    pool: int = 0  # images on which the reviewed model makes a major mistake
+
+
+def _decided_severity(images) -> dict[tuple[int, int], str]:
+    """(image, label) -> the panel's severity of each decided mistake."""
+    rows = ReviewItem.objects.filter(decision=Verdict.INCORRECT, image__in=images)
+    return {(i, lab): sev for i, lab, sev in rows.values_list("image_id", "label_id", "severity")}
+
+
+def _check_slice_models(models: Sequence[str], min_major: int) -> None:
+    if len(set(models)) != len(models) or not models:
+        raise ReviewError("Name each model once.")
+    if not 1 <= min_major <= len(models):
+        raise ReviewError(f"--min-major must be between 1 and {len(models)}.")
 
 
 def build_major_slice(
@@ -195,30 +226,28 @@ def build_major_slice(
     truth_sets: Sequence[GroundTruthSet] = (),
     dataset=None,
     description: str = "",
+    reviewed_model: str | None = None,
 ) -> SliceReport:
-    """The images where at least `min_major` of `models` make a major mistake (the panel's
-    decided severity), kept as a named slice; only images with some correct label (in the
-    expert set and `truth_sets`) are kept, so 100% is reachable. Rebuilding replaces it."""
-    if len(set(models)) != len(models) or not models:
-        raise ReviewError("Name each model once.")
-    if not 1 <= min_major <= len(models):
-        raise ReviewError(f"--min-major must be between 1 and {len(models)}.")
+    """ImageNet-M: from the pool of images on which `reviewed_model` (default: the first of
+    `models`) makes a major mistake, those on which at least `min_major` of `models` do (the
+    panel's decided severity), kept as a named slice; only images with some correct label (in
+    the expert set and `truth_sets`) are kept, so 100% is reachable. Rebuilding replaces it."""
+    _check_slice_models(models, min_major)
+    reviewed = reviewed_model or models[0]
     images = selectors.images_for(dataset)
-    predictions = {m: selectors.predictions_for(m, images).labels for m in models}
-    missing = [m for m, p in predictions.items() if not p]
+    predictions = {m: selectors.predictions_for(m, images).labels for m in {*models, reviewed}}
+    missing = [m for m in (*models, reviewed) if not predictions[m]]
     if missing:
-        raise ReviewError(f"No predictions for {', '.join(missing)}.")
-    severity = {
-        (image, label): sev
-        for image, label, sev in ReviewItem.objects.filter(
-            decision=Verdict.INCORRECT, image__in=images
-        ).values_list("image_id", "label_id", "severity")
-    }
-    candidates = ev.major_mistake_images(predictions, severity, min_major)
+        raise ReviewError(f"No predictions for {', '.join(dict.fromkeys(missing))}.")
+    severity = _decided_severity(images)
+    pool = ev.major_pool(predictions[reviewed], severity)
+    chosen_models = {m: predictions[m] for m in models}
+    candidates = ev.major_mistake_images(chosen_models, severity, min_major, pool=pool)
     truth = selectors.truth_for([*truth_sets, expert_set()], candidates)
     chosen = [i for i in candidates if truth.get(i) and truth[i].correct]
     params = {
         "models": list(models),
+        "reviewed_model": reviewed,
         "min_major": min_major,
         "truth_sets": [s.name for s in truth_sets],
     }
@@ -227,12 +256,55 @@ def build_major_slice(
             name=name,
             defaults={
                 "description": description
-                or f"at least {min_major} of {len(models)} models make a major mistake",
+                or f"major mistakes of {reviewed} on which at least {min_major} of "
+                f"{len(models)} models make a major mistake",
                 "params": params,
             },
         )
         evaluation_slice.images.set(chosen)
-    return SliceReport(evaluation_slice, len(chosen), len(candidates))
+    return SliceReport(evaluation_slice, len(chosen), len(candidates), len(pool))
+
+
+# --- Reviewed mistakes from elsewhere (Vasudevan et al.) -----------------------------------
+
+
+@dataclass
+class MistakesImport:
+    items: int  # review items decided from the file
+    created: int  # of which new
+    unmatched: list[str]  # image names that match no image of the dataset
+
+
+def _mistake_item(image: int, label: int, mistake: Mistake, model: str) -> tuple[bool, int]:
+    item, created = ReviewItem.objects.get_or_create(image_id=image, label_id=label)
+    item.models_predicting = sorted({*item.models_predicting, model})
+    item.state, item.decision = ReviewItem.State.DECIDED, Verdict.INCORRECT
+    item.severity, item.category = mistake.severity, category_of(mistake.category)
+    item.decided_at = timezone.now()
+    item.save()
+    record_expert(image, label, TruthLabel.Status.WRONG)
+    return created, item.pk
+
+
+def import_mistakes(dataset, mistakes: Sequence[Mistake], model: str) -> MistakesImport:
+    """Store a model's reviewed mistakes (Vasudevan et al.'s file) as decided review items:
+    verdict incorrect, the published severity (Borderline as minor), the category mapped to
+    the panel's (pipeline.rules.mistakes.CATEGORIES), each label marked wrong in the expert
+    set. Images are matched by file name; re-importing updates the same items. A later vote
+    on such an item reopens it to the panel."""
+    keys = image_keys(dataset)
+    pk_of = dict(LabelClass.objects.values_list("index", "pk"))
+    unknown = sorted({m.predicted for m in mistakes} - set(pk_of))
+    if unknown:
+        raise ReviewError(f"Predicted classes that name no class: {unknown[:5]}.")
+    matched = [(m, keys.get(m.image) or keys.get(m.image.rsplit(".", 1)[0])) for m in mistakes]
+    created = 0
+    with transaction.atomic():
+        for mistake, image in matched:
+            if image is not None:
+                created += _mistake_item(image, pk_of[mistake.predicted], mistake, model)[0]
+    unmatched = [m.image for m, image in matched if image is None]
+    return MistakesImport(len(mistakes) - len(unmatched), created, unmatched)
 
 
 # --- Human accuracy mode --------------------------------------------------------------------

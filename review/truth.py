@@ -61,7 +61,7 @@ def _class_lookup() -> dict[str, int]:
     return lookup
 
 
-def _image_keys(dataset: Dataset) -> dict[str, int]:
+def image_keys(dataset: Dataset) -> dict[str, int]:
     """Every name an image can be given by in a label file -> image pk: its public id, its
     source's file name with and without extension, and its ILSVRC2012 validation number."""
     keys: dict[str, int] = {}
@@ -130,7 +130,7 @@ def import_label_lists(
 ) -> ImportReport:
     """Store per-image lists of correct labels (class indices or wnids) as an imported set.
     Keys that match no image are reported; a label that names no class refuses the file."""
-    classes, images = _class_lookup(), _image_keys(dataset)
+    classes, images = _class_lookup(), image_keys(dataset)
     rows: dict[int, dict[int, str]] = {}
     unmatched, empty = [], 0
     for key, labels in entries.items():

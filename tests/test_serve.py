@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def _get(url: str) -> tuple[int, Message]:
+def _get(url: str, timeout: float = 5) -> tuple[int, Message]:
     """Status and headers (looked up without regard to case, as HTTP has them)."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, response.headers
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers
@@ -105,5 +105,8 @@ def test_a_killed_worker_is_started_again(served):
         time.sleep(0.3)
     else:
         raise AssertionError("the killed worker was not started again")
-    for _ in range(20):  # whichever worker takes them, every request is served
-        assert _get(base + "/health/")[0] == 200
+    # Once the new worker is up, whichever worker takes them, every request is served (on a
+    # busy machine the new worker may take seconds to load the application).
+    _wait_serving(base + "/health/", server)
+    for _ in range(20):
+        assert _get(base + "/health/", timeout=60)[0] == 200

@@ -94,7 +94,8 @@ def panel_item(catalogue, media_root):
     return item, example
 
 
-def test_panel_review_by_keyboard(driver, live_server, panel_item):
+def test_panel_review_by_keyboard(driver, live_server, panel_item, settings):
+    settings.FINELABEL_REVIEW_PANEL_SIZE = 2  # a panel of two (the default is five)
     item, example = panel_item
     staff("ann"), staff("bob")
 

@@ -30,7 +30,7 @@ def test_class_slices_by_ancestors():
     assert ev.class_slice({"bagel.n.01", "food.n.01"}) == ev.OBJECTS
 
 
-def test_scoring_counts_unjudged_predictions_without_scoring_them():
+def test_scoring_counts_unjudged_predictions_and_unclear_is_not_right():
     truth = {
         1: ev.ImageTruth(correct=frozenset({10, 11}), wrong=frozenset({12})),
         2: ev.ImageTruth(correct=frozenset({20}), unclear=frozenset({21})),
@@ -46,7 +46,15 @@ def test_scoring_counts_unjudged_predictions_without_scoring_them():
     everything = score.slices[ev.ALL]
     assert (everything.right, everything.wrong) == (1, 1)
     assert (everything.unclear, everything.unreviewed, everything.no_truth) == (1, 1, 1)
-    assert everything.accuracy == 0.5
+    # Right iff marked correct: the unclear prediction is scored and not right (1 of 3);
+    # the variant that accepts unclear labels is reported beside it (2 of 3).
+    assert everything.scored == 3
+    assert everything.accuracy == pytest.approx(1 / 3)
+    assert everything.accuracy_with_unclear == pytest.approx(2 / 3)
+    row = everything.as_dict()
+    assert (row["ci_low"], row["ci_high"]) == ev.clopper_pearson(1, 3)
+    assert (row["ci_low_with_unclear"], row["ci_high_with_unclear"]) == ev.clopper_pearson(2, 3)
+    assert row["accuracy_with_unclear"] == pytest.approx(2 / 3)
     assert score.unreviewed == [(3, 99)]
     assert score.slices[ev.DOGS].right == 1 and score.slices[ev.DOGS].no_truth == 1
     assert score.slices[ev.OBJECTS].wrong == 1 and score.slices[ev.OBJECTS].unreviewed == 1
@@ -88,35 +96,50 @@ def test_mcnemar_on_a_hand_made_table():
 def test_paired_table_uses_images_both_are_scored_on():
     a = {1: ev.CORRECT, 2: ev.CORRECT, 3: ev.WRONG, 4: None, 5: ev.UNCLEAR}
     b = {1: ev.CORRECT, 2: ev.WRONG, 3: ev.CORRECT, 4: ev.CORRECT, 5: ev.CORRECT}
-    assert ev.paired_table(a, b) == [[1, 1], [1, 0]]
+    # Image 4 is unjudged for a: left out. Image 5: a's unclear label is scored, not right.
+    assert ev.paired_table(a, b) == [[1, 1], [2, 0]]
 
 
 def V(verdict, severity="", category=""):  # noqa: N802
     return ev.Vote(verdict, severity, category)
 
 
-def test_panel_waits_for_enough_votes():
+def test_panel_has_five_reviewers_by_default():
+    assert ev.PANEL_SIZE == 5
+    assert not ev.panel_result([V("correct")] * 4).decided
+    assert ev.panel_result([V("correct")] * 5).decided
     assert not ev.panel_result([V("correct")], panel_size=2).decided
 
 
 def test_panel_majority_and_agreement():
-    agreed = ev.panel_result([V("incorrect", "major", "spurious")] * 2, panel_size=2)
+    agreed = ev.panel_result([V("incorrect", "major", "spurious")] * 5)
     assert (agreed.verdict, agreed.severity, agreed.category) == ("incorrect", "major", "spurious")
     assert not agreed.discussion
     split = ev.panel_result(
-        [
-            V("incorrect", "minor", "fine_grained"),
-            V("incorrect", "minor", "fine_grained"),
-            V("correct"),
-        ],
-        panel_size=3,
+        [V("incorrect", "minor", "fine_grained")] * 3 + [V("correct"), V("unclear")]
     )
-    assert split.verdict == "incorrect" and split.discussion
+    assert split.verdict == "incorrect" and split.severity == "minor" and split.discussion
 
 
 def test_panel_tie_is_unclear_and_goes_to_discussion():
-    tie = ev.panel_result([V("correct"), V("incorrect", "major", "fine_grained")], panel_size=2)
+    votes = [V("correct")] * 2 + [V("incorrect", "major", "fine_grained")] * 2 + [V("unclear")]
+    tie = ev.panel_result(votes)
     assert tie.verdict == ev.V_UNCLEAR and tie.discussion
+    two = ev.panel_result([V("correct"), V("incorrect", "major", "fine_grained")], panel_size=2)
+    assert two.verdict == ev.V_UNCLEAR and two.discussion
+
+
+def test_a_panel_not_unanimous_on_the_category_goes_to_discussion():
+    """Every non-unanimous item is discussed: here all five call it a major mistake but one
+    reviewer sees another category."""
+    votes = [V("incorrect", "major", "fine_grained")] * 4 + [V("incorrect", "major", "spurious")]
+    result = ev.panel_result(votes)
+    assert (result.verdict, result.severity, result.category) == (
+        "incorrect",
+        "major",
+        "fine_grained",
+    )
+    assert result.discussion
 
 
 def test_panel_severity_disagreement_goes_to_discussion():
@@ -124,6 +147,32 @@ def test_panel_severity_disagreement_goes_to_discussion():
         [V("incorrect", "major", "fine_grained"), V("incorrect", "minor", "fine_grained")], 2
     )
     assert result.verdict == "incorrect" and result.severity == "" and result.discussion
+
+
+def test_remaining_mistakes_include_those_already_judged_wrong():
+    """Vasudevan's second phase rates every remaining mistake, not only novel predictions."""
+    truth = {
+        1: ev.ImageTruth(correct=frozenset({10})),
+        2: ev.ImageTruth(correct=frozenset({20}), wrong=frozenset({21})),
+        3: ev.ImageTruth(correct=frozenset({30}), unclear=frozenset({31})),
+        4: ev.ImageTruth(correct=frozenset({40})),
+    }
+    predictions = {4: 44, 1: 10, 2: 21, 3: 31, 5: 50}  # 5: no ground truth, not evaluated
+    assert ev.remaining_mistakes(predictions, truth) == [(2, 21), (3, 31), (4, 44)]
+
+
+def test_mistake_table_is_table_2():
+    rows = [
+        ("fine_grained", "major"),
+        ("spurious", "minor"),
+        ("fine_grained", "minor"),
+        ("fine_grained", "major"),
+        ("spurious", ""),  # the panel tied on the severity
+    ]
+    assert ev.mistake_table(rows) == {
+        "fine_grained": {"major": 2, "minor": 1, "unrated": 0},
+        "spurious": {"major": 0, "minor": 1, "unrated": 1},
+    }
 
 
 def test_major_mistake_images():
@@ -146,5 +195,9 @@ def test_major_mistake_images():
     assert ev.major_mistake_images(predictions, severity, 2) == [1, 2, 3]
     assert ev.major_mistake_images(predictions, severity, 4) == []
     assert ev.major_mistake_images(predictions, severity, 3, has_correct_label=[2]) == [2]
+    # ImageNet-M starts from the reviewed model's major mistakes: d's are only on image 2.
+    pool = ev.major_pool(predictions["d"], severity)
+    assert pool == {2}
+    assert ev.major_mistake_images(predictions, severity, 2, pool=pool) == [2]
     with pytest.raises(ValueError):
         ev.major_mistake_images(predictions, severity, 5)

@@ -51,11 +51,12 @@ def decide(item: ReviewItem, verdict: str, *reviewers, **mistake) -> None:
 
 
 @pytest.fixture
-def world(catalogue):
+def world(catalogue, settings):
     """Alice's dataset: five images predicted by m1 as class 10. The imported set says a0 is
     right, a1 wrong (a1 is also flagged problematic, so scored apart), a4 wrong, and names
-    another label for a3 (so m1's a3 is unreviewed); the panel decides a2 correct. Bob's
-    dataset: one image with a review item."""
+    another label for a3 (so m1's a3 is unreviewed); the panel (of two here) decides a2
+    correct. Bob's dataset: one image with a review item."""
+    settings.FINELABEL_REVIEW_PANEL_SIZE = 2
     classes = by_index()
     alice = User.objects.create_user("alice", password="x")
     bob = User.objects.create_user("bob", password="x")

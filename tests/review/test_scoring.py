@@ -151,32 +151,43 @@ def test_unjudged_predictions_are_counted_and_queued_once(catalogue, tmp_path):
     assert ReviewItem.objects.count() == 2
 
 
-def test_panel_majority_tie_discussion_and_history(catalogue):
+def test_panel_of_five_majority_tie_discussion_and_history(catalogue):
+    """Five reviewers by default; a tie is unclear; an item stays in discussion until the
+    votes are unanimous; every vote is kept."""
     classes = by_index(catalogue)
     dataset = Dataset.objects.create(name="ds")
     image = val_image(dataset, 1, classes[1])
     item = ReviewItem.objects.create(image=image, label=classes[2])
-    ann, bob = staff("ann"), staff("bob")
+    ann, bob, cid, dee, eve = (staff(n) for n in ("ann", "bob", "cid", "dee", "eve"))
+    assert services.panel_size() == 5
     assert selectors.review_queue(ann).count() == 1
-    services.cast_vote(item, ann, "correct")
-    assert selectors.review_queue(ann).count() == 0 and selectors.review_queue(bob).count() == 1
+    for reviewer, verdict in ((ann, "correct"), (bob, "correct"), (cid, "unclear")):
+        services.cast_vote(item, reviewer, verdict)
+    services.cast_vote(item, dee, "incorrect", "major", "spurious")
+    assert selectors.review_queue(ann).count() == 0 and selectors.review_queue(eve).count() == 1
     item.refresh_from_db()
-    assert item.state == ReviewItem.State.OPEN
-    services.cast_vote(item, bob, "incorrect", "major", "spurious")
+    assert item.state == ReviewItem.State.OPEN  # four votes of five
+    services.cast_vote(item, eve, "incorrect", "major", "spurious")
     item.refresh_from_db()
+    # 2 correct, 2 incorrect, 1 unclear: a tie, unclear, discussed.
     assert (item.state, item.decision) == (ReviewItem.State.DISCUSSION, "unclear")
     assert list(selectors.discussion_queue()) == [item]
     expert = TruthLabel.objects.get(truth_set__name="expert", image=image, label=classes[2])
     assert expert.status == "unclear"
-    # Ann is convinced: her changed vote is a new row, the old one kept.
+    # Ann is convinced: her changed vote is a new row, the old one kept. A majority now, but
+    # not unanimous: still discussed, with the majority's decision.
     services.cast_vote(item, ann, "incorrect", "major", "fine_grained", comment="a lookalike")
     item.refresh_from_db()
-    assert (item.state, item.decision, item.severity) == ("decided", "incorrect", "major")
-    assert item.category == ""  # one vote each: a tie leaves the category open
-    assert ReviewVote.objects.filter(item=item).count() == 3
-    assert ReviewVote.objects.filter(item=item, reviewer=ann, superseded=True).count() == 1
+    assert (item.state, item.decision, item.severity) == ("discussion", "incorrect", "major")
+    assert item.category == "spurious"  # two of the three mistake votes
     expert.refresh_from_db()
     assert expert.status == "wrong"
+    for reviewer in (ann, bob, cid):
+        services.cast_vote(item, reviewer, "incorrect", "major", "spurious")
+    item.refresh_from_db()
+    assert (item.state, item.decision, item.category) == ("decided", "incorrect", "spurious")
+    assert ReviewVote.objects.filter(item=item).count() == 9
+    assert ReviewVote.objects.filter(item=item, reviewer=ann, superseded=True).count() == 2
     assert selectors.queue_sizes(ann) == {
         "open": 0,
         "discussion": 0,
@@ -197,7 +208,8 @@ def test_a_mistake_needs_severity_and_category(catalogue):
     assert not ReviewVote.objects.exists()
 
 
-def test_major_mistakes_slice(catalogue, tmp_path):
+def test_major_mistakes_slice(catalogue, tmp_path, settings):
+    settings.FINELABEL_REVIEW_PANEL_SIZE = 2  # ann and bob decide
     classes = by_index(catalogue)
     dataset = Dataset.objects.create(name="ds")
     images = [val_image(dataset, n, classes[n]) for n in range(1, 4)]
@@ -231,11 +243,34 @@ def test_major_mistakes_slice(catalogue, tmp_path):
     call_command("build_slice", "--name", "imagenet-m", "--models", "a,b,c,d", stdout=out)
     evaluation_slice = EvaluationSlice.objects.get(name="imagenet-m")
     assert set(evaluation_slice.images.all()) == {images[0]}
-    assert "1 images (2 with >= 3 of 4 major mistakes, 1 dropped" in out.getvalue()
+    assert "1 images (pool: 3 major mistakes of a; 2 with >= 3 of 4 major mistakes, 1 dropped" in (
+        out.getvalue()
+    )
     call_command(
         "build_slice", "--name", "imagenet-m", "--models", "a,b,c,d", "--min-major", "2", stdout=out
     )
     assert set(evaluation_slice.images.all()) == {images[0], images[1]}
+    # The pool is the reviewed model's major mistakes: d's is image 2 only (no correct label).
+    out = StringIO()
+    call_command(
+        "build_slice",
+        *("--name", "imagenet-m", "--models", "a,b,c,d", "--min-major", "2"),
+        *("--reviewed-model", "d"),
+        stdout=out,
+    )
+    assert "0 images (pool: 1 major mistakes of d; 1 with >= 2 of 4" in out.getvalue()
+    evaluation_slice.refresh_from_db()
+    assert evaluation_slice.params["reviewed_model"] == "d"
+    call_command(
+        "build_slice",
+        "--name",
+        "imagenet-m",
+        "--models",
+        "a,b,c,d",
+        "--min-major",
+        "2",
+        stdout=StringIO(),
+    )
     # Scoring on the slice: model d is right nowhere (minor mistakes are still mistakes).
     report = selectors.compute_scores(["a", "d"], [expert_set()], None, evaluation_slice)
     assert report.scores["d"].slices["all"].wrong == 2

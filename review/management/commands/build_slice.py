@@ -12,15 +12,19 @@ from review.truth import resolve_sets
 
 class Command(FinelabelCommand):
     help = (
-        "Keep as a named evaluation slice the images on which at least --min-major of the "
-        "given models make a major mistake (as decided by the review panel), among images "
-        "with some correct label."
+        "Keep as a named evaluation slice (ImageNet-M) the images, among the major mistakes of "
+        "the reviewed model, on which at least --min-major of the given models make a major "
+        "mistake (as decided by the review panel), among images with some correct label."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True, help="Slice name, e.g. imagenet-m.")
         parser.add_argument("--models", required=True, help="Comma-separated model names.")
         parser.add_argument("--min-major", type=int, default=3, help="Models that must err (3).")
+        parser.add_argument(
+            "--reviewed-model",
+            help="The model whose major mistakes are the pool (default: the first of --models).",
+        )
         parser.add_argument("--dataset", help="Only this dataset's images.")
         parser.add_argument(
             "--ground-truth", default="", help="Sets besides the panel's that give correct labels."
@@ -34,9 +38,18 @@ class Command(FinelabelCommand):
             if dataset is None:
                 raise CommandError(f"No dataset {options['dataset']!r}.")
         sets = resolve_sets(options["ground_truth"].split(","))
-        report = build_major_slice(options["name"], models, options["min_major"], sets, dataset)
+        report = build_major_slice(
+            options["name"],
+            models,
+            options["min_major"],
+            sets,
+            dataset,
+            reviewed_model=options["reviewed_model"],
+        )
+        reviewed = report.evaluation_slice.params["reviewed_model"]
         self.stdout.write(
             f"slice {report.evaluation_slice.name}: {report.images} images "
-            f"({report.candidates} with >= {options['min_major']} of {len(models)} major "
+            f"(pool: {report.pool} major mistakes of {reviewed}; "
+            f"{report.candidates} with >= {options['min_major']} of {len(models)} major "
             f"mistakes, {report.candidates - report.images} dropped for lack of a correct label)"
         )

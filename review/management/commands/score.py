@@ -18,11 +18,17 @@ def percent(value: float) -> str:
     return "   n/a" if math.isnan(value) else f"{100 * value:5.1f}"
 
 
+def interval(low: float, high: float) -> str:
+    return f"[{percent(low).strip()}, {percent(high).strip()}]"
+
+
 class Command(FinelabelCommand):
     help = (
         "Multi-label accuracy with 95%% Clopper-Pearson intervals per slice (all, dogs, other "
         "organisms, objects; problematic images apart) and McNemar's test between every pair. "
-        "Predictions nobody has judged are counted, not scored, and queued for review."
+        "A prediction is right iff its label is marked correct (an unclear label is scored, "
+        "not right); +uncl%% also accepts unclear labels. Predictions nobody has judged are "
+        "counted, not scored, and queued for review."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -87,14 +93,16 @@ class Command(FinelabelCommand):
         for name in report.random_weights:
             out(f"warning: {name} has predictions from random weights")
         out(
-            f"{'predictor':<28} {'slice':<12} {'acc%':>6} {'95% CI':>14} {'right':>7} "
-            f"{'scored':>7} {'unclear':>7} {'unrev.':>7} {'no GT':>6}"
+            f"{'predictor':<28} {'slice':<12} {'acc%':>6} {'95% CI':>14} {'+uncl%':>6} "
+            f"{'95% CI':>14} {'right':>7} {'scored':>7} {'unclear':>7} {'unrev.':>7} {'no GT':>6}"
         )
         for row in report.rows():
-            ci = f"[{percent(row['ci_low']).strip()}, {percent(row['ci_high']).strip()}]"
+            ci = interval(row["ci_low"], row["ci_high"])
+            ci_u = interval(row["ci_low_with_unclear"], row["ci_high_with_unclear"])
             out(
                 f"{row['predictor']:<28} {row['slice']:<12} {percent(row['accuracy']):>6} "
-                f"{ci:>14} {row['right']:>7} {row['scored']:>7} {row['unclear']:>7} "
+                f"{ci:>14} {percent(row['accuracy_with_unclear']):>6} {ci_u:>14} "
+                f"{row['right']:>7} {row['scored']:>7} {row['unclear']:>7} "
                 f"{row['unreviewed']:>7} {row['no_truth']:>6}"
             )
         for (a, b), paired in report.pairs.items():
