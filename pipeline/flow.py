@@ -100,12 +100,19 @@ def ensure_grids(campaign: Campaign, log: Log = lambda _: None) -> grids.GridsRe
         return None
     result = grids.build_grids(campaign)
     log(f"Grids: {result.grids} grids for {result.pairs} image-label pairs.")
-    for warning in result.warnings[:SHOWN_WARNINGS]:
-        log(f"  warning: {warning}")
-    if len(result.warnings) > SHOWN_WARNINGS:
-        hidden = len(result.warnings) - SHOWN_WARNINGS
-        log(f"  ... and {hidden} more warnings: every one is in the grids run's message (admin).")
+    for line in warning_lines(result.warnings):
+        log("  " + line)
     return result
+
+
+def warning_lines(warnings: Sequence[str], shown: int = SHOWN_WARNINGS) -> list[str]:
+    """The first few warnings and how many more: a small dataset warns for hundreds of
+    labels, and every one is kept in the run's message (admin)."""
+    lines = [f"warning: {warning}" for warning in warnings[:shown]]
+    if len(warnings) > shown:
+        hidden = len(warnings) - shown
+        lines.append(f"... and {hidden} more warnings: every one is in the grids run's message.")
+    return lines
 
 
 def run_stages(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from core.errors import NotFound
-from pipeline.models import Campaign, ModelPrediction, PotentialLabel
+from pipeline.models import Campaign, ImageLabels, ModelPrediction, PotentialLabel
 
 RANDOM_WEIGHTS_NOTE = "From untrained (random) weights: not meaningful labels."
 
@@ -104,3 +104,10 @@ def _nth(ordered: dict[int, int], position: int) -> int:
         if position < seen:
             return value
     raise IndexError(position)
+
+
+def latest_labelled_campaign(campaigns: QuerySet[Campaign]) -> Campaign | None:
+    """The most recent of `campaigns` that has final labels: what a dataset's export means
+    (a newer campaign still running would otherwise export no labels)."""
+    labelled = campaigns.filter(pk__in=ImageLabels.objects.values("campaign_id"))
+    return labelled.select_related("dataset").order_by("-created_at", "-id").first()

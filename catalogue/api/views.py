@@ -16,6 +16,7 @@ from api.pagination import ReadOnlyViewSet
 from catalogue.api.serializers import DatasetSerializer, LabelClassSerializer
 from catalogue.models import Dataset, LabelClass
 from pipeline.api.exports import EXPORT_RENDERERS, EXPORT_SCHEMA, stream_export
+from pipeline.selectors import latest_labelled_campaign
 
 
 def datasets_with_counts(user: User) -> QuerySet[Dataset]:
@@ -34,17 +35,17 @@ class DatasetViewSet(ReadOnlyViewSet):
     @EXPORT_SCHEMA
     @action(detail=True, renderer_classes=EXPORT_RENDERERS)
     def export(self, request: Request, pk=None, format=None) -> StreamingHttpResponse:
-        """The labels of the dataset's most recent campaign visible to the user."""
+        """The labels of the dataset's most recent campaign with final labels visible to the
+        user (the latest campaign when none has any yet); the X-Finelabel-Campaign header
+        names it."""
         dataset = self.get_object()
-        campaign = (
-            visible_campaigns(request.user)
-            .filter(dataset=dataset)
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        campaigns = visible_campaigns(request.user).filter(dataset=dataset)
+        campaign = latest_labelled_campaign(campaigns) or campaigns.order_by("-created_at").first()
         if campaign is None:
             raise NotFound("this dataset has no campaign yet")
-        return stream_export(campaign, request.accepted_renderer.format)
+        response = stream_export(campaign, request.accepted_renderer.format)
+        response["X-Finelabel-Campaign"] = f"{campaign.pk} {campaign.name}"
+        return response
 
 
 class LabelClassViewSet(ReadOnlyViewSet):

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from catalogue.models import Image, LabelClass
 from core.errors import FinelabelError
+from pipeline.exports import image_name
 from pipeline.models import Campaign, ModelPrediction
 
 TOP_K = 5
@@ -34,14 +35,21 @@ class ImportPredictionsError(FinelabelError, ValueError):
 
 
 def _image_lookup(campaign: Campaign) -> dict[str, int]:
-    """public id or source -> image id, for the campaign's dataset."""
+    """public id, source or file name (as the exports write it) -> image id, for the
+    campaign's dataset; a file name that two images share names neither."""
     rows = Image.objects.filter(dataset_id=campaign.dataset_id).values_list(
         "id", "public_id", "source"
     )
     lookup: dict[str, int] = {}
+    names: dict[str, int | None] = {}
     for pk, public_id, source in rows:
         lookup[source] = pk
         lookup[public_id] = pk
+        name = image_name(source)
+        names[name] = None if name in names else pk
+    for name, pk in names.items():
+        if pk is not None:
+            lookup.setdefault(name, pk)
     return lookup
 
 

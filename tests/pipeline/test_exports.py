@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from pipeline import exports
+from pipeline.models import Campaign, ImageLabels
 from tests.pipeline.labels_data import CLASSIFY_DEV, build_campaign, reference_records
 
 pytestmark = [
@@ -170,3 +171,25 @@ def test_command_by_dataset_and_bad_input(labelled, tmp_path):
         )
     assert not missing.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]  # no temporary left
+
+
+def test_a_newer_campaign_without_labels_does_not_empty_the_datasets_export(labelled, tmp_path):
+    campaign = labelled["campaign"]
+    newer = Campaign.objects.create(name="second-look", dataset=campaign.dataset)
+    target, err = tmp_path / "out.jsonl", io.StringIO()
+    call_command(
+        "export_labels", dataset=campaign.dataset.name, format="jsonl", output=str(target),
+        stderr=err,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    labelled_rows = [r for r in rows if r["num_objects"]]
+    assert len(rows) == len(labelled["images"])
+    assert len(labelled_rows) == ImageLabels.objects.filter(campaign=campaign).count() > 0
+    assert f"Exporting campaign {campaign.pk} {campaign.name!r}, the latest of 2" in err.getvalue()
+    response = labelled["client"].get(f"/api/datasets/{campaign.dataset_id}/export/?format=jsonl")
+    assert response["X-Finelabel-Campaign"] == f"{campaign.pk} {campaign.name}"
+    ImageLabels.objects.filter(campaign=campaign).delete()
+    with pytest.raises(CommandError, match=f"has final labels yet .*{newer.pk} 'second-look'"):
+        call_command(
+            "export_labels", dataset=campaign.dataset.name, format="jsonl", output=str(target)
+        )

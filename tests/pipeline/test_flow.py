@@ -64,3 +64,12 @@ def test_without_a_source_the_stored_answers_are_used(make_campaign):
 def test_a_name_that_is_no_stage_of_the_flow_is_refused():
     with pytest.raises(FinelabelError, match="not a stage the flow runs: potential_labels, nope"):
         flow.run_stages(None, ["potential_labels", "nope"])
+
+
+def test_a_long_list_of_grid_warnings_is_summarised():
+    warnings = [f"label {n}: 2 control images, fewer than 5" for n in range(140)]
+    lines = flow.warning_lines(warnings)
+    assert lines[: flow.SHOWN_WARNINGS] == [f"warning: {w}" for w in warnings[:5]]
+    assert lines[-1].startswith("... and 135 more warnings") and len(lines) == 6
+    assert len(flow.warning_lines(warnings, shown=len(warnings))) == 140  # -v 2 shows them all
+    assert flow.warning_lines(warnings[:3]) == [f"warning: {w}" for w in warnings[:3]]

@@ -38,7 +38,8 @@ class Command(FinelabelCommand):
     def handle(self, *args, step: str, campaign: str, include_controls: bool, **options):
         self.campaign = get_campaign(campaign)
         self.include_controls = include_controls
-        self.quiet = options["verbosity"] == 0
+        self.verbosity = options["verbosity"]
+        self.quiet = self.verbosity == 0
         if step == "all":
             flow.ensure_grids(self.campaign, self.stdout.write)
             for name in flow.CONTAINS[1:]:
@@ -72,8 +73,9 @@ class Command(FinelabelCommand):
             f"controls, {s.grids_without_controls} without; {result.control_only_images} "
             "images used only as controls"
         )
-        for warning in result.warnings:
-            self.stdout.write(self.style.WARNING(f"  warning: {warning}"))
+        shown = len(result.warnings) if self.verbosity > 1 else flow.SHOWN_WARNINGS
+        for line in flow.warning_lines(result.warnings, shown):
+            self.stdout.write(self.style.WARNING("  " + line))
 
     def step_contains_qc(self) -> None:
         result = contains_qc.run_qc(self.campaign)

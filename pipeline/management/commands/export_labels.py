@@ -14,7 +14,7 @@ from catalogue.models import Dataset
 from core.commands import FinelabelCommand
 from pipeline import exports
 from pipeline.models import Campaign
-from pipeline.selectors import get_campaign
+from pipeline.selectors import get_campaign, latest_labelled_campaign
 from review import export as review_export
 from review.truth import GroundTruthError, resolve_sets
 
@@ -95,20 +95,31 @@ class Command(FinelabelCommand):
         )
         return records, review_export.export_stream(what, fmt, dataset, records=records)
 
-    @staticmethod
-    def _campaign(opts: dict) -> Campaign:
+    def _campaign(self, opts: dict) -> Campaign:
+        """--campaign, or the dataset's latest campaign that has final labels (said on
+        stderr when the dataset has other campaigns, so the choice is never silent)."""
         if opts["campaign"] is not None:
             return get_campaign(opts["campaign"])
         if not Dataset.objects.filter(name=opts["dataset"]).exists():
             raise CommandError(f"No dataset named {opts['dataset']!r}")
-        campaign = (
-            Campaign.objects.select_related("dataset")
-            .filter(dataset__name=opts["dataset"])
-            .order_by("-created_at", "-id")
-            .first()
+        campaigns = Campaign.objects.filter(dataset__name=opts["dataset"]).order_by(
+            "-created_at", "-id"
         )
-        if campaign is None:
+        if not campaigns.exists():
             raise CommandError(f"Dataset {opts['dataset']!r} has no campaign yet")
+        campaign = latest_labelled_campaign(campaigns)
+        if campaign is None:
+            names = ", ".join(f"{c.pk} {c.name!r}" for c in campaigns)
+            raise CommandError(
+                f"No campaign on dataset {opts['dataset']!r} has final labels yet ({names}): "
+                "run its stages, or choose one with --campaign"
+            )
+        if campaigns.count() > 1:
+            self.stderr.write(
+                f"Exporting campaign {campaign.pk} {campaign.name!r}, the latest of "
+                f"{campaigns.count()} on {opts['dataset']!r} with final labels "
+                "(--campaign chooses another)."
+            )
         return campaign
 
     @staticmethod

@@ -24,10 +24,10 @@ def interval(low: float, high: float) -> str:
 
 class Command(FinelabelCommand):
     help = (
-        "Multi-label accuracy with 95%% Clopper-Pearson intervals per slice (all, dogs, other "
+        "Multi-label accuracy with 95% Clopper-Pearson intervals per slice (all, dogs, other "
         "organisms, objects; problematic images apart) and McNemar's test between every pair. "
         "A prediction is right iff its label is marked correct (an unclear label is scored, "
-        "not right); +uncl%% also accepts unclear labels. Predictions nobody has judged are "
+        "not right); +uncl% also accepts unclear labels. Predictions nobody has judged are "
         "counted, not scored, and queued for review."
     )
 

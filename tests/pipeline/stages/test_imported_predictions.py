@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
@@ -108,3 +110,25 @@ def test_npy_of_the_wrong_shape_is_refused(campaign, tmp_path):
     with pytest.raises(CommandError, match="7 rows but the image list has 30"):
         call_command("import_predictions", str(tmp_path / "q.npy"), campaign=campaign.pk, model="x")
     assert not ModelPrediction.objects.filter(model_name="x").exists()
+
+
+def test_the_file_names_an_export_writes_are_read_back(campaign, tmp_path):
+    """The `image` column of export_labels (the imported file's name) names the image."""
+    call_command(
+        "export_labels",
+        campaign=str(campaign.pk),
+        format="csv",
+        output=str(tmp_path / "labels.csv"),
+    )
+    with open(tmp_path / "labels.csv", newline="") as exported:
+        names = [row["image"] for row in csv.DictReader(exported)]
+    by_name = {img.source.rsplit("/", 1)[-1]: img for img in _images(campaign)}
+    assert set(names) <= set(by_name) and names
+    lines = [f"{name},{by_name[name].label.index},1,2,3,4" for name in names]
+    path = tmp_path / "preds.csv"
+    path.write_text("image,top1,top2,top3,top4,top5\n" + "\n".join(lines) + "\n")
+    call_command("import_predictions", str(path), campaign=campaign.pk, model="back")
+    stored = dict(ModelPrediction.objects.filter(model_name="back").values_list("image", "labels"))
+    assert {by_name[name].pk: by_name[name].label.index for name in names} == {
+        pk: labels[0] for pk, labels in stored.items()
+    }
