@@ -91,8 +91,8 @@ def find_weights_file(model_name: str, weights_dir: str | os.PathLike[str]) -> P
         f"No weights for model {model_name!r}: expected file "
         f"{expected_weights_file(model_name, folder)} (or {others}) in the weights "
         f"{where} {folder}. Copy model.safetensors of the Hugging Face repo "
-        f"timm/{model_name} there under that name, or pass random_weights=True for "
-        f"untrained weights."
+        f"timm/{model_name} there under that name, or use untrained random weights "
+        f"(--random-weights; for tests and demos only)."
     )
 
 

@@ -211,6 +211,8 @@ def test_command_missing_weights_names_model_file_and_folder(campaign, settings,
     assert f"'{TINY[0]}'" in message
     assert str(folder / f"{TINY[0]}.safetensors") in message
     assert f"weights folder {folder}" in message
+    assert "--random-weights" in message and "random_weights=True" not in message
+    assert "\n" not in message  # one line, not a traceback
     assert not StageRun.objects.exists() and not ModelPrediction.objects.exists()
 
 
