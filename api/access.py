@@ -17,15 +17,20 @@ def sees_everything(user: User) -> bool:
 
 
 def visible_campaigns(user: User) -> QuerySet[Campaign]:
-    """Staff see every campaign; other users the campaigns they own."""
+    """Staff see every campaign; other users the campaigns they own; an anonymous user none
+    (its pk is None, which would match the campaigns without an owner: staff only)."""
     campaigns = Campaign.objects.all()
-    return campaigns if sees_everything(user) else campaigns.filter(owner_id=user.pk)
+    if sees_everything(user):
+        return campaigns
+    return campaigns.filter(owner_id=user.pk) if user.is_authenticated else campaigns.none()
 
 
 def visible_datasets(user: User) -> QuerySet[Dataset]:
     """Staff see every dataset; other users the datasets of the campaigns they own."""
     if sees_everything(user):
         return Dataset.objects.all()
+    if not user.is_authenticated:
+        return Dataset.objects.none()
     owned = Campaign.objects.filter(dataset=OuterRef("pk"), owner_id=user.pk)
     return Dataset.objects.filter(Exists(owned))
 

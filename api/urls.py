@@ -6,12 +6,12 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from api.views import docs
 from catalogue.api.views import DatasetViewSet, LabelClassViewSet
+from core.auth import TokenLogin
 from crowd.api.views import WorkerViewSet
 from pipeline.api.views import CampaignViewSet, ImageViewSet
 from review.api.views import (
@@ -51,7 +51,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated]),
         name="api-redoc",
     ),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", TokenLogin.as_view(), name="api-token"),  # failed logins throttled
     path("auth/", include("rest_framework.urls")),
     path("", include(router.urls)),
 ]

@@ -64,10 +64,12 @@ def build_grid() -> str:
     django.setup()
     from django.core.management import call_command
 
-    from tests.crowd.factories import make_campaign, make_grid
+    from tests.crowd.factories import make_campaign, make_grid, publish
 
     call_command("migrate", verbosity=0)
-    return make_grid(make_campaign(), files=True).public_id
+    grid = make_grid(make_campaign(), files=True)
+    publish(grid, f"H{grid.public_id}")  # the page shows its pictures only for a HIT of the task
+    return grid.public_id
 
 
 def start_server(port: int) -> subprocess.Popen:
@@ -140,7 +142,7 @@ def main() -> None:
         try:
             url = (
                 f"http://127.0.0.1:{port}/hit/contains/{public_id}/?assignmentId=A1"
-                "&workerId=W1&hitId=H1&turkSubmitTo=https%3A%2F%2Fwww.mturk.com"
+                f"&workerId=W1&hitId=H{public_id}&turkSubmitTo=https%3A%2F%2Fwww.mturk.com"
             )
             runs = sorted(measure(driver, url, args.loads), key=lambda r: r["load_ms"])
             driver.set_script_timeout(60)

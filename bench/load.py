@@ -184,20 +184,27 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
 
     from catalogue.imports.processing import make_thumbnail
     from catalogue.models import Dataset, Image, LabelClass
-    from crowd.models import ClassifyOption, ClassifyTask, ContainsGrid, GridItem
+    from crowd.models import ClassifyOption, ClassifyTask, ContainsGrid, GridItem, Hit
     from pipeline.models import Campaign
     from tests.crowd.factories import photo_jpeg
 
     campaign = Campaign.objects.filter(name=CAMPAIGN).first()
     if campaign is not None:
         found = read_tasks(campaign, grids, tasks)
-        if len(found) == grids + tasks and all(
-            default_storage.exists(k)
-            for k in Image.objects.filter(dataset=campaign.dataset).values_list(
-                "thumbnail_key", flat=True
-            )[:1]
+        queries = [t.query for t in found if t.kind == "contains"]
+        if (
+            len(found) == grids + tasks
+            and len(set(queries)) == len(queries)
+            and all(
+                default_storage.exists(k)
+                for k in Image.objects.filter(dataset=campaign.dataset).values_list(
+                    "thumbnail_key", flat=True
+                )[:1]
+            )
         ):
+            publish_tasks(campaign)
             return found
+        Hit.objects.filter(campaign=campaign).delete()  # protected: gone first
         campaign.delete()
         Dataset.objects.filter(name=CAMPAIGN).delete()
     labels = list(LabelClass.objects.order_by("index")[:1000])
@@ -230,14 +237,16 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
         )
 
     pool = Image.objects.bulk_create(image(n, rng.choice(labels)) for n in range(48))
+    # One grid per query: every grid shows the same 48 pictures, and an MTurk worker is not
+    # shown two grids of one query with pictures in common (crowd.services.task_facts).
     made = ContainsGrid.objects.bulk_create(
         ContainsGrid(
             campaign=campaign,
             number=n + 1,
-            query=rng.choice(labels),
+            query=query,
             public_id=secrets.token_urlsafe(12),
         )
-        for n in range(grids)
+        for n, query in enumerate(rng.sample(labels, grids))
     )
     items = []
     for grid in made:
@@ -265,7 +274,41 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
             ClassifyOption(task=task, label=x, position=p) for p, x in enumerate(candidates)
         ]
     ClassifyOption.objects.bulk_create(options, batch_size=2000)
+    publish_tasks(campaign)
     return read_tasks(campaign, grids, tasks)
+
+
+def publish_tasks(campaign) -> None:
+    """A sandbox HIT `H<public id>` for every task, the hitId the simulated workers put in the
+    page URL: answers through MTurk's parameters must name a HIT the campaign published. They
+    stay pending (no sync runs here), which costs the submit nothing more."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crowd.models import ClassifyTask, ContainsGrid, Hit
+
+    now = timezone.now()
+    rows = [
+        Hit(
+            campaign=campaign,
+            kind=kind,
+            grid=task if kind == "contains" else None,
+            classify_task=task if kind == "classify" else None,
+            sandbox=True,
+            hit_id=f"H{task.public_id}",
+            hit_type_id="BENCH",
+            unique_request_token=f"{kind}-{task.public_id}",
+            max_assignments=9,
+            reward="0.20" if kind == "contains" else "0.08",
+            status="Assignable",
+            created=now,
+            expiration=now + timedelta(days=7),
+        )
+        for kind, model in (("contains", ContainsGrid), ("classify", ClassifyTask))
+        for task in model.objects.filter(campaign=campaign)
+    ]
+    Hit.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
 
 
 def prepare_database(args: argparse.Namespace) -> list[Task]:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html
 
-from catalogue.image_urls import thumbnail_url
+from catalogue.image_urls import image_url, original_url, thumbnail_url
 from catalogue.models import Dataset, Image, LabelClass, Superclass
 
 
@@ -65,8 +65,10 @@ class ImageAdmin(admin.ModelAdmin):
     readonly_fields = [
         "public_id",
         "thumb",
+        "files",
         "storage_key",
         "thumbnail_key",
+        "worker_key",
         "sha256",
         "width",
         "height",
@@ -76,3 +78,13 @@ class ImageAdmin(admin.ModelAdmin):
     @admin.display(description="image")
     def thumb(self, obj) -> str:
         return format_html('<img src="{}" style="max-height:64px">', thumbnail_url(obj))
+
+    @admin.display(description="files")
+    def files(self, obj) -> str:
+        """The original as imported (metadata included: for the researcher only) and what
+        workers are served."""
+        return format_html(
+            '<a href="{}">original</a> · <a href="{}">as workers see it</a>',
+            original_url(obj),
+            image_url(obj),
+        )

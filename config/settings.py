@@ -9,9 +9,11 @@ every variable.
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FINELABEL_VAR_DIR", BASE_DIR / "var"))
@@ -41,10 +43,31 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+# Production mode: served over HTTPS only, behind the TLS proxy that docker-compose.yml runs
+# (docs/operations.md, "HTTPS and logins"). Off, the embedded default serves plain http.
+FINELABEL_PRODUCTION = env_bool("FINELABEL_PRODUCTION")
+if FINELABEL_PRODUCTION and not os.environ.get("DJANGO_SECRET_KEY"):
+    raise ImproperlyConfigured(
+        "FINELABEL_PRODUCTION is set: set DJANGO_SECRET_KEY too (50 random characters, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+if FINELABEL_DOMAIN := os.environ.get("FINELABEL_DOMAIN", ""):  # the TLS proxy's public host
+    ALLOWED_HOSTS.append(FINELABEL_DOMAIN)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+if FINELABEL_PRODUCTION:
+    # The proxy terminates TLS and says so in X-Forwarded-Proto; only it reaches the app.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # docker-compose.yml's health check asks the app directly, over plain http.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "annotation",  # the schema's history: its migrations created the tables the apps below use
@@ -69,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.handlers.HitInputCheck",  # HIT paths only (as in HIT_MIDDLEWARE)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,12 +101,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
 ]
 # The chain for the crowd's HIT pages and submits (config/handlers.py): their security headers
 # and frame policy, none of the session, login, messages or CSRF cookie they do not use.
 HIT_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.handlers.HitInputCheck",  # a NUL or over-long id in the path or MTurk's parameters
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,6 +135,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'finelabel.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A kept connection is checked (one round trip) before the first query of each
+        # request: one the database dropped (restart, failover, idle timeout) is replaced
+        # instead of failing that request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -130,6 +161,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Failed logins are throttled (django-axes, core/auth.py): after FINELABEL_LOGIN_FAILURE_LIMIT
+# failures from one address or for one account, every attempt is refused (429) for
+# FINELABEL_LOGIN_COOLOFF_MINUTES. The admin's login and /api/token/ count together.
+AUTHENTICATION_BACKENDS = [
+    "core.auth.LoginThrottleBackend",  # first: refuses a locked-out client before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("FINELABEL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=float(os.environ.get("FINELABEL_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.auth.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -218,6 +264,10 @@ FINELABEL_THUMBNAIL_SIZE = int(os.environ.get("FINELABEL_THUMBNAIL_SIZE", "256")
 # first_answer.py); set 0 behind a connection pooler in transaction mode (PgBouncer's default).
 FINELABEL_PREPARED_SUBMIT = env_bool("FINELABEL_PREPARED_SUBMIT", True)
 FINELABEL_IMPORT_WORKERS = int(os.environ.get("FINELABEL_IMPORT_WORKERS", "0"))  # 0: all cores
+# Stage runs (pipeline/stages/runs.py): a running run beats every HEARTBEAT seconds; one
+# silent for STALE_AFTER seconds had its process killed and is marked failed.
+FINELABEL_STAGE_RUN_HEARTBEAT = float(os.environ.get("FINELABEL_STAGE_RUN_HEARTBEAT", "30"))
+FINELABEL_STAGE_RUN_STALE_AFTER = float(os.environ.get("FINELABEL_STAGE_RUN_STALE_AFTER", "300"))
 # HIT pages: who may frame them (CSP frame-ancestors) and where the page may post MTurk's
 # externalSubmit form (origins of turkSubmitTo); docs/hits-and-mturk.md, "Security of the pages".
 FINELABEL_HIT_FRAME_ANCESTORS = env_list(
@@ -236,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crowd.mturk.sync_open_hits",
         "schedule": FINELABEL_MTURK_SYNC_INTERVAL,
     },
+    # Runs whose process was killed are marked failed (pipeline/stages/runs.py).
+    "interrupted-stage-runs": {
+        "task": "pipeline.mark_interrupted_runs",
+        "schedule": FINELABEL_STAGE_RUN_STALE_AFTER,
+    },
 }
 
 REST_FRAMEWORK = {
@@ -248,6 +303,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "core.http.api_exception_handler",
+    # An unknown ?format= is a 400; a JSON body nested too deeply, a parse error (400).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.ContentNegotiation",
+    "DEFAULT_PARSER_CLASSES": [
+        "api.negotiation.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "finelabel API",
@@ -269,7 +331,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its banner at every start; failed logins still log
+    },
 }
 
 # Serve static files straight from the apps and static/ (no collectstatic step needed).

@@ -9,6 +9,8 @@ from dashboard import views as dashboard_views
 admin.site.site_header = "finelabel"
 admin.site.site_title = "finelabel admin"
 admin.site.index_title = "Datasets, campaigns and labels"
+# A server error under /api/ or /hit/ is answered in their JSON error shape (and logged).
+handler500 = "core.http.server_error"
 
 urlpatterns = [
     # First: the crowd's pages and submits are most of the requests a campaign serves (and

@@ -122,8 +122,10 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(ContainsAnswer)
 class ContainsAnswerAdmin(admin.ModelAdmin):
-    list_display = ["id", "grid", "worker", "qc_status", "duration_ms", "submitted_at"]
-    list_filter = ["qc_status", "grid__campaign"]
+    list_display = [
+        "id", "grid", "worker", "verification", "qc_status", "duration_ms", "submitted_at",
+    ]  # fmt: skip
+    list_filter = ["verification", "qc_status", "grid__campaign"]
     search_fields = ["worker__external_id", "assignment__external_id"]
     raw_id_fields = ["assignment", "grid", "worker"]
 
@@ -145,7 +147,9 @@ class ClassifyTaskAdmin(admin.ModelAdmin):
 
 @admin.register(ClassifyAnswer)
 class ClassifyAnswerAdmin(admin.ModelAdmin):
-    list_display = ["id", "task", "worker", "main_label", "qc_status", "submitted_at"]
-    list_filter = ["qc_status", "task__campaign"]
+    list_display = [
+        "id", "task", "worker", "main_label", "verification", "qc_status", "submitted_at",
+    ]  # fmt: skip
+    list_filter = ["verification", "qc_status", "task__campaign"]
     search_fields = ["worker__external_id", "assignment__external_id"]
     raw_id_fields = ["assignment", "task", "worker", "main_label"]

@@ -28,6 +28,7 @@ from crowd.models import (
     ClassifyAnswerLabel,
     ClassifyOption,
     ClassifyTask,
+    Verification,
     Worker,
 )
 from pipeline.models import Campaign
@@ -84,7 +85,12 @@ def _sim_tasks(campaign: Campaign, truth: Truth) -> list[SimTask]:
         .values_list("task_id", "label_id")
     ):
         options.setdefault(task, []).append(label)
-    real = Count("answers", filter=~Q(answers__worker__source=Worker.Source.SIMULATED))
+    # Answers of real workers that count (not those waiting for MTurk to confirm them).
+    real = Count(
+        "answers",
+        filter=~Q(answers__worker__source=Worker.Source.SIMULATED)
+        & Q(answers__verification=Verification.CONFIRMED),
+    )
     rows = (
         ClassifyTask.objects.filter(campaign=campaign)
         .annotate(real=real)

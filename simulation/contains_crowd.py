@@ -10,8 +10,9 @@ This direct writer is kept for paper-scale data generation (bench/contains.py, a
 `manage.py simulate_crowd`) uses simulation.http_crowd, whose simulated workers answer through
 the HIT pages and submit endpoints, with the same crowd and assignment of workers to grids.
 
-Resumable: each grid is filled up to the campaign's `contains_assignments` answers, by
-workers who have not answered it yet; a grid already full gets nothing. The crowd is
+Resumable: each grid is filled up to the campaign's `contains_assignments` answers that count
+(answers waiting for MTurk to confirm them do not), by workers who have not answered it yet; a
+grid already full gets nothing. The crowd is
 determined by the seed (workers `sim<seed>-00000`...), so a re-run with the same seed reuses
 the same workers.
 """
@@ -35,6 +36,7 @@ from crowd.models import (
     ContainsGrid,
     ContainsSelection,
     GridItem,
+    Verification,
     Worker,
 )
 from pipeline.models import Campaign, PotentialLabel
@@ -91,29 +93,55 @@ def plan_crowd(
     spammer_kinds: Sequence[str],
     crowd_model: model.CrowdModel,
     source: str | None = None,
+    conflicts: Mapping[int, set[int]] | None = None,
 ) -> CrowdPlan:
     """The crowd of `seed` (workers `sim<seed>-NNNNN`; by default about 40 grids per worker,
     at least twice the answers a grid needs) and its assignment to the campaign's `grids` up
     to `contains_assignments` answers each. `source`: the Worker source the crowd's answers
-    are stored under (None: any)."""
+    are stored under (None: any). `conflicts`: grid -> grids no worker may answer with it
+    (grid_conflicts: MTurk workers are not shown a picture twice under one query)."""
     per_grid = campaign.contains_assignments
-    answered: dict[int, set[str]] = defaultdict(set)
+    answered: dict[int, set[str]] = defaultdict(set)  # who answered, counted or not
+    counted: dict[int, int] = defaultdict(int)  # answers that count (crowd.models.Verification)
     rows = ContainsAnswer.objects.filter(grid__campaign=campaign)
     if source is not None:
         rows = rows.filter(worker__source=source)
-    for grid, worker in rows.values_list("grid", "worker__external_id"):
+    for grid, worker, verification in rows.values_list(
+        "grid", "worker__external_id", "verification"
+    ):
         answered[grid].add(worker)
+        counted[grid] += verification == Verification.CONFIRMED
     n_workers = workers or max(2 * per_grid, math.ceil(len(grids) * per_grid / 40))
     crowd = model.make_crowd(
         n_workers, spammer_share, rng, crowd_model, spammer_kinds, prefix=f"sim{seed}"
     )
     index_of = {w.key: i for i, w in enumerate(crowd)}
+    conflicts = conflicts or {}
+
+    def kept_away(g: int) -> frozenset[int]:
+        """Workers who answered this grid, or (with conflicts) one it conflicts with."""
+        names = answered[g].union(*(answered[o] for o in conflicts.get(g, ())))
+        return frozenset(index_of[w] for w in names if w in index_of)
+
     needing = [
-        (g, per_grid - len(done), frozenset(index_of[w] for w in done if w in index_of))
-        for g, done in ((g, answered[g]) for g in sorted(grids))
-        if len(done) < per_grid
+        (g, per_grid - counted[g], kept_away(g)) for g in sorted(grids) if counted[g] < per_grid
     ]
-    return CrowdPlan(crowd, model.assign_workers(needing, n_workers, rng))
+    return CrowdPlan(crowd, model.assign_workers(needing, n_workers, rng, conflicts))
+
+
+def grid_conflicts(campaign: Campaign) -> dict[int, set[int]]:
+    """grid -> the other grids of its query that share a picture with it."""
+    by_picture: dict[tuple[int, int], set[int]] = defaultdict(set)
+    rows = GridItem.objects.filter(grid__campaign=campaign).values_list(
+        "grid_id", "grid__query_id", "image_id"
+    )
+    for grid, query, image in rows.iterator(chunk_size=50_000):
+        by_picture[(query, image)].add(grid)
+    conflicts: dict[int, set[int]] = defaultdict(set)
+    for grids in by_picture.values():
+        for grid in grids if len(grids) > 1 else ():
+            conflicts[grid] |= grids - {grid}
+    return dict(conflicts)
 
 
 def simulate_contains(

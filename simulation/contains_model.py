@@ -178,16 +178,23 @@ def assign_workers(
     grids_needing: Sequence[tuple[int, int, frozenset[int]]],
     n_workers: int,
     rng: random.Random,
+    conflicts: Mapping[int, Iterable[int]] | None = None,
 ) -> dict[int, list[int]]:
-    """For each (grid, answers needed, worker indices who already answered it), that many
-    distinct other workers (indices into the crowd), spreading the load evenly."""
+    """For each (grid, answers needed, worker indices who may not answer it), that many
+    distinct other workers (indices into the crowd), spreading the load evenly. `conflicts`:
+    grid -> grids that no worker may answer together with it (a grid of the same query with
+    some of the same pictures, as MTurk workers are kept from)."""
     load = [0] * n_workers
     chosen: dict[int, list[int]] = {}
     for grid, needed, taken in grids_needing:
-        free = [w for w in range(n_workers) if w not in taken]
+        blocked = set(taken)
+        for other in (conflicts or {}).get(grid, ()):
+            blocked.update(chosen.get(other, ()))
+        free = [w for w in range(n_workers) if w not in blocked]
         if needed > len(free):
             raise ValueError(
                 f"grid {grid} needs {needed} more answers but only {len(free)} workers are left"
+                + (" (a larger crowd: --workers)" if conflicts else "")
             )
         rng.shuffle(free)
         free.sort(key=lambda w: load[w])  # least busy first, ties in random order

@@ -14,8 +14,12 @@ How a worker opens a page (`mode`):
   (crowd.services.invites), so the answers stay apart from real workers' ones and the
   resumable/replace logic of the simulators finds them;
 - "mturk": MTurk's ExternalQuestion parameters (assignmentId, hitId, workerId, turkSubmitTo),
-  as Mechanical Turk opens the page; the workers are then stored as MTurk workers, so use it
-  only on a campaign that is not published on MTurk.
+  as Mechanical Turk opens the page, on a simulated market (simulation.mturk_market) that
+  publishes the tasks as HITs `SIMHIT...`; each worker hands its assignment in there with the
+  answer id, and the MTurk sync then confirms the answers, as for real MTurk answers, which
+  count only then. The workers are stored as MTurk workers and the HITs as sandbox HITs, so
+  use it only on a campaign that is not published on MTurk. An MTurk worker is not shown two
+  grids of one query with a picture in common, so the crowd is planned that way.
 
 Transports:
 - `InProcess`: Django's test client, i.e. the WSGI handler with the full middleware stack,
@@ -56,7 +60,13 @@ from crowd.services.invites import invite_link
 from pipeline.models import Campaign
 from simulation import classify_model, contains_model
 from simulation.classify_crowd import WORKER_PREFIX, SimulationSummary, Truth, demo_truth
-from simulation.contains_crowd import SimulationResult, campaign_truth, plan_crowd
+from simulation.contains_crowd import (
+    SimulationResult,
+    campaign_truth,
+    grid_conflicts,
+    plan_crowd,
+)
+from simulation.mturk_market import SimulatedMarket
 
 Progress = Callable[[int, int], object]
 MODES = ("invite", "mturk")
@@ -193,14 +203,22 @@ class Submitted:
     reply: dict[str, Any]
 
 
-def page_path(visit: Visit, mode: str) -> str:
-    """The page as the worker opens it: an invite link or MTurk's parameters."""
+def assignment_id(visit: Visit) -> str:
+    """The MTurk-style assignment id of a visit (stable, so a re-run repeats it)."""
+    digest = hashlib.sha256(f"{visit.kind}:{visit.public_id}:{visit.worker}".encode())
+    return f"SIM{digest.hexdigest()[:27].upper()}"
+
+
+def page_path(visit: Visit, mode: str, market: SimulatedMarket | None = None) -> str:
+    """The page as the worker opens it: an invite link, or MTurk's parameters with the
+    task's HIT on the simulated market."""
     if mode == "invite":
         return invite_link(visit.kind, visit.public_id, visit.worker, Worker.Source.SIMULATED)
-    digest = hashlib.sha256(f"{visit.kind}:{visit.public_id}:{visit.worker}".encode())
+    if market is None:
+        raise CrowdError("the mturk mode answers HITs of a simulated market")
     params = {
-        "assignmentId": f"SIM{digest.hexdigest()[:27].upper()}",
-        "hitId": f"SIMHIT{visit.public_id}"[:64],
+        "assignmentId": assignment_id(visit),
+        "hitId": market.hit_id(visit.public_id),
         "workerId": visit.worker,
         "turkSubmitTo": _turk_origin(),
     }
@@ -225,10 +243,16 @@ def read_page(html: str, kind: str) -> tuple[dict[str, Any], list[int]]:
 
 
 def work(
-    transport: Transport, visit: Visit, mode: str, seed: object, real_time: float = 0.0
+    transport: Transport,
+    visit: Visit,
+    mode: str,
+    seed: object,
+    real_time: float = 0.0,
+    market: SimulatedMarket | None = None,
 ) -> Submitted:
-    """Open the page, answer what it shows, submit; CrowdError unless the answer is stored."""
-    status, html = transport.get(page_path(visit, mode))
+    """Open the page, answer what it shows, submit (and, on the simulated market, hand the
+    assignment in); CrowdError unless the answer is stored."""
+    status, html = transport.get(page_path(visit, mode, market))
     if status != 200:
         raise CrowdError(f"GET {visit.kind} page {visit.public_id}: HTTP {status}")
     config, shown = read_page(html, visit.kind)
@@ -244,6 +268,8 @@ def work(
             f"POST {config['submit_url']} by {visit.worker}: HTTP {status}: {reply.get('error')}"
         )
     body.pop("token")
+    if market is not None:
+        market.hand_in(visit.public_id, assignment_id(visit), visit.worker, reply["answer"])
     return Submitted(visit, status, body, reply)
 
 
@@ -255,18 +281,27 @@ def run_visits(
     threads: int = 1,
     real_time: float = 0.0,
     progress: Progress | None = None,
+    market: SimulatedMarket | None = None,
 ) -> list[Submitted]:
     """Every visit, on `threads` workers at once (one is right in-process: the handler and the
-    database share this process's cores); results in the order of `visits`."""
+    database share this process's cores); results in the order of `visits`. With a simulated
+    market (mode "mturk"), its HITs are then synced, which confirms the answers."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    done = _run(transport, visits, mode, seed, threads, real_time, progress, market)
+    if market is not None:
+        market.sync()
+    return done
+
+
+def _run(transport, visits, mode, seed, threads, real_time, progress, market) -> list[Submitted]:
     done = 0
     lock = threading.Lock()
 
     def one(visit: Visit) -> Submitted:
         nonlocal done
         try:
-            return work(transport, visit, mode, seed, real_time)
+            return work(transport, visit, mode, seed, real_time, market)
         finally:
             with lock:
                 done += 1
@@ -310,8 +345,19 @@ def crowd_contains(
     grids = dict(ContainsGrid.objects.filter(campaign=campaign).values_list("pk", "public_id"))
     if not grids:
         raise MissingInput(f"campaign {campaign.name!r} has no grids: build the grids first")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    market = SimulatedMarket(campaign, Assignment.Kind.CONTAINS) if mode == "mturk" else None
     plan = plan_crowd(
-        campaign, list(grids), rng, spammer_share, seed, workers, spammer_kinds, crowd_model
+        campaign,
+        list(grids),
+        rng,
+        spammer_share,
+        seed,
+        workers,
+        spammer_kinds,
+        crowd_model,
+        conflicts=grid_conflicts(campaign) if market is not None else None,
     )
     crowd, chosen, n_workers = plan.crowd, plan.chosen, len(plan.crowd)
     if truth is None:
@@ -333,7 +379,7 @@ def crowd_contains(
         for grid in sorted(chosen)
         for w in chosen[grid]
     ]
-    done = run_visits(transport, visits, mode, seed, threads, real_time, progress)
+    done = run_visits(transport, visits, mode, seed, threads, real_time, progress, market)
     result = SimulationResult(
         answers=sum(s.status == 201 for s in done),
         selections=sum(len(s.sent["positions"]) for s in done if s.status == 201),
@@ -441,6 +487,9 @@ def crowd_classify(
         tasks.append(classify_model.SimTask(task, labels, objects))
     ordinal = {task.key: n for n, task in enumerate(tasks)}  # stable, unlike pk
     planned = classify_model.simulate(tasks, campaign.classify_assignments, model, seed)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    market = SimulatedMarket(campaign, Assignment.Kind.CLASSIFY) if mode == "mturk" else None
     visits = [
         Visit(
             Assignment.Kind.CLASSIFY,
@@ -451,7 +500,7 @@ def crowd_classify(
         )
         for a in planned
     ]
-    done = run_visits(transport, visits, mode, seed, threads, real_time, progress)
+    done = run_visits(transport, visits, mode, seed, threads, real_time, progress, market)
     return SimulationSummary(
         tasks=len(tasks),
         answers=sum(s.status == 201 for s in done),

@@ -19,8 +19,9 @@ from django.test import override_settings
 
 from config.handlers import HitHandler
 from config.wsgi import application
-from crowd.models import ContainsAnswer
-from tests.crowd.factories import make_campaign, make_grid
+from crowd.hits import views as hit_views
+from crowd.models import ContainsAnswer, Worker
+from tests.crowd.factories import make_campaign, make_grid, publish
 from tests.crowd.hits.helpers import CONFIG, mturk_query, page_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,6 +78,7 @@ def test_hit_paths_take_the_short_chain_and_the_rest_the_full_one():
 
 def test_a_hit_page_and_its_submit_keep_their_headers_and_store_the_answer():
     grid = make_grid(make_campaign())
+    publish(grid, "H1")  # answers through MTurk's parameters must name a HIT of the task
     page = call("GET", page_url("contains", grid.public_id, **mturk_query("A1", "W1")))
     assert page.status == 200
     assert page.header("Content-Security-Policy").startswith("frame-ancestors ")
@@ -111,3 +113,25 @@ def test_other_paths_keep_the_full_middleware():
 def test_middleware_the_hit_handler_cannot_run_is_refused_with_its_name():
     with pytest.raises(ImproperlyConfigured, match="CsrfViewMiddleware has process_view"):
         HitHandler()
+
+
+def test_a_malformed_hit_path_or_mturk_id_is_refused_in_the_short_chain_too():
+    grid = make_grid(make_campaign())
+    for url in (
+        "/hit/contains/\x00/",  # PATH_INFO as a server passes it, decoded
+        page_url("contains", grid.public_id, **mturk_query(worker="W\x00")),
+    ):
+        response = call("GET", url)
+        assert response.status == 400
+        assert json.loads(response.body)["code"] == "malformed"
+    assert not Worker.objects.exists()
+
+
+def test_a_bug_in_a_hit_view_is_a_500_in_the_error_shape(monkeypatch):
+    def broken(public_id):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(hit_views, "contains_content", broken)
+    response = call("GET", "/hit/contains/anything/")
+    assert response.status == 500
+    assert json.loads(response.body) == {"error": "Internal server error.", "code": "server_error"}

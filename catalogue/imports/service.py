@@ -1,9 +1,11 @@
 """Import images into a dataset: resolve labels, skip what is already there, process in
 worker processes, store files under opaque keys and insert rows in batches.
 
-Workers do all the per-image work: read, hash, decode, thumbnail and, for local file storage,
-write both files; the parent only inserts slim rows (for other storages, S3 included, it also
-stores the bytes the workers send back, through Django's storage).
+Workers do all the per-image work: read, hash, decode, thumbnail, worker copy (the picture
+without its metadata, stored only when the original has some) and, for local file storage,
+write the files; the parent only inserts slim rows (for other storages, S3 included, it also
+stores the bytes the workers send back, through Django's storage). The original is kept as
+read, for the researcher; workers are only ever served the thumbnail and the worker copy.
 
 Idempotent: an image already imported from the same source, or with the same bytes, is
 skipped; storage keys derive from the content, so a re-run after a crash overwrites its own
@@ -114,6 +116,7 @@ ROW_FIELDS = (
     "label",
     "storage_key",
     "thumbnail_key",
+    "worker_key",
     "sha256",
     "width",
     "height",
@@ -158,10 +161,14 @@ class _Writer:
             self.report.duplicates.append((result.locator, self.seen_sha[result.sha256]))
             return
         self.seen_sha[result.sha256] = result.locator
-        key, thumb_key = result.storage_key, result.thumbnail_key
+        key, thumb_key, worker_key = result.storage_key, result.thumbnail_key, result.worker_key
         if result.data is not None:
             key = default_storage.save(key, ContentFile(result.data))
             thumb_key = default_storage.save(thumb_key, ContentFile(result.thumbnail))
+            if result.worker is None:
+                worker_key = key
+            else:
+                worker_key = default_storage.save(worker_key, ContentFile(result.worker))
         self.pending.append(
             (
                 self.dataset.pk,
@@ -170,6 +177,7 @@ class _Writer:
                 label_id,
                 key,
                 thumb_key,
+                worker_key,
                 result.sha256,
                 result.width,
                 result.height,

@@ -34,10 +34,17 @@ class Image(models.Model):
         max_length=1000, help_text="Where it was imported from (path, URL or S3 key); server-side."
     )
     label = models.ForeignKey(LabelClass, on_delete=models.PROTECT, related_name="images")
-    storage_key = models.CharField(max_length=200)
+    storage_key = models.CharField(max_length=200, help_text="The original, as imported.")
     thumbnail_key = models.CharField(max_length=200)
+    worker_key = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="What workers are served: the picture without its metadata (the storage key "
+        "itself when the original carries none); empty until made (manage.py clean_images).",
+    )
     sha256 = models.CharField(max_length=64)
-    width = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(help_text="As shown: after its EXIF orientation.")
     height = models.PositiveIntegerField()
     file_size = models.PositiveIntegerField(help_text="Bytes of the stored original.")
     imported_at = models.DateTimeField(auto_now_add=True)

@@ -2,11 +2,20 @@
 
 A page is opened in one of three modes:
 - "mturk": inside Mechanical Turk's ExternalQuestion iframe, with assignmentId, hitId,
-  workerId and turkSubmitTo in its URL;
+  workerId and turkSubmitTo in its URL; the hitId must be a HIT this campaign published for
+  the task;
 - "preview": MTurk shows the HIT before it is accepted (assignmentId is
-  ASSIGNMENT_ID_NOT_AVAILABLE, or absent): the task is shown but cannot be submitted;
+  ASSIGNMENT_ID_NOT_AVAILABLE, or absent): the task is shown (a grid without its pictures)
+  but cannot be submitted;
 - "local": a lab annotator's signed invite link (crowd.services.invites).
-Anything else ("closed") shows the task with the reason it cannot be submitted.
+Anything else ("closed") shows the task with the reason it cannot be submitted: parameters
+that are not MTurk's, a HIT that is not this task's, a campaign that is done, or a grid whose
+pictures this MTurk worker has seen in another grid of the same query
+(crowd.services.task_facts). A grid page that cannot be submitted shows no pictures
+(crowd.hits.content).
+
+MTurk's parameters are not signed, so the token of an "mturk" page does not make its answer
+count: the answer waits for the MTurk sync to confirm it (crowd.services.answers).
 
 The submit endpoint takes no cookie: the page carries a token signed by the server that
 binds the task, worker, assignment and HIT, and the endpoint believes only that token about
@@ -23,8 +32,10 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
 
-from crowd.services.answers import PREVIEW_ASSIGNMENT_ID, SubmissionError, Submitter
+from crowd.services.answers import CLOSED, SEEN, UNKNOWN_HIT
 from crowd.services.invites import read_invite
+from crowd.services.submission_input import PREVIEW_ASSIGNMENT_ID, SubmissionError, Submitter
+from crowd.services.task_facts import has_seen_pictures, published_hit, task_facts
 
 SALT = "finelabel.hit-page"
 # A page must be submitted within a day of being opened (MTurk assignments last hours).
@@ -46,7 +57,10 @@ class PageAccess:
 def turk_submit_origin(value: str) -> str | None:
     """turkSubmitTo reduced to its origin if it is one we post to, else None: the page
     posts the assignment id there, so a link cannot send it to any other site."""
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # not a URL: "http://[", a netloc that NFKC changes
+        return None
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         return None
     origin = f"{parts.scheme}://{parts.netloc}"
@@ -57,9 +71,10 @@ def page_access(request: HttpRequest, kind: str, public_id: str) -> PageAccess:
     query = request.GET
     if "invite" in query:
         try:
-            return PageAccess("local", read_invite(query["invite"], kind, public_id))
+            submitter = read_invite(query["invite"], kind, public_id)
         except SubmissionError as exc:
             return PageAccess("closed", reason=exc.message)
+        return _open_or_closed(PageAccess("local", submitter), kind, public_id)
     assignment_id = query.get("assignmentId", "")
     if assignment_id in ("", PREVIEW_ASSIGNMENT_ID):
         return PageAccess("preview", reason="Preview: accept the HIT to start working on it.")
@@ -69,7 +84,24 @@ def page_access(request: HttpRequest, kind: str, public_id: str) -> PageAccess:
         return PageAccess(
             "closed", reason="This page was opened without valid Mechanical Turk parameters."
         )
-    return PageAccess("mturk", Submitter(worker_id, assignment_id, hit_id), origin)
+    if not published_hit(kind, public_id, hit_id):
+        return PageAccess("closed", reason=UNKNOWN_HIT)
+    access = PageAccess("mturk", Submitter(worker_id, assignment_id, hit_id), origin)
+    return _open_or_closed(access, kind, public_id)
+
+
+def _open_or_closed(access: PageAccess, kind: str, public_id: str) -> PageAccess:
+    """`access`, or closed when the campaign is done (as the kept facts say: the submit checks
+    it again) or, for an MTurk worker, when this grid shows pictures they saw under the same
+    query (one query per MTurk page)."""
+    facts = task_facts(kind, public_id)
+    if facts is None:  # gone since its content was read
+        return PageAccess("closed", reason="This task no longer exists.")
+    if facts.campaign_done:
+        return PageAccess("closed", reason=CLOSED)
+    if access.mode == "mturk" and has_seen_pictures(access.submitter.worker_id, facts):
+        return PageAccess("closed", reason=SEEN)
+    return access
 
 
 def page_token(kind: str, public_id: str, submitter: Submitter) -> str:

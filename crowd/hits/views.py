@@ -24,14 +24,9 @@ from crowd.hits.access import PageAccess, page_access, page_token, read_page_tok
 from crowd.hits.content import TaskContent, classify_content, contains_content
 from crowd.hits.framing import mturk_frameable
 from crowd.models import Assignment, Worker
-from crowd.services.answers import (
-    Stored,
-    SubmissionError,
-    Submitter,
-    submit_classify,
-    submit_contains,
-)
+from crowd.services.answers import Stored, submit_classify, submit_contains
 from crowd.services.invites import next_invite
+from crowd.services.submission_input import SubmissionError, Submitter
 
 CONTAINS = Assignment.Kind.CONTAINS
 CLASSIFY = Assignment.Kind.CLASSIFY
@@ -73,7 +68,7 @@ def _page(request: HttpRequest, kind: str, public_id: str, task: TaskContent) ->
     access = page_access(request, kind, public_id)
     fill = {
         TITLE_SLOT: conditional_escape(task.title),  # as the template's autoescape would
-        TASK_SLOT: task.html,
+        TASK_SLOT: task.for_page(access.can_submit),
         CONFIG_SLOT: json_script(page_config(kind, public_id, access), "hit-config"),
     }
     return HttpResponse("".join([fill.get(part, part) for part in _frame(kind, access)]))
@@ -110,7 +105,7 @@ def _body(request: HttpRequest) -> dict[str, Any]:
         raise SubmissionError("The answer is too large.", "malformed")
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise SubmissionError("The body must be a JSON object.", "malformed") from exc
     if not isinstance(body, dict):
         raise SubmissionError("The body must be a JSON object.", "malformed")

@@ -3,7 +3,7 @@
 from .classify import ClassifyAnswer, ClassifyAnswerLabel, ClassifyOption, ClassifyTask
 from .contains import ContainsAnswer, ContainsGrid, ContainsSelection, GridItem, QcStatus
 from .mturk import Bonus, Hit, MTurkCall, MTurkSettings
-from .workers import Assignment, Worker
+from .workers import Assignment, Verification, Worker
 
 __all__ = [
     "Assignment",
@@ -20,5 +20,6 @@ __all__ = [
     "MTurkCall",
     "MTurkSettings",
     "QcStatus",
+    "Verification",
     "Worker",
 ]

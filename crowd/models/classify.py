@@ -1,11 +1,12 @@
 """Stage 5: CLASSIFY tasks (one image, its candidate labels) and the workers' answers."""
 
 from django.db import models
+from django.db.models import Q
 
 from catalogue.models.classes import LabelClass
 from catalogue.models.images import Image
 from crowd.models.contains import QcStatus
-from crowd.models.workers import Assignment, Worker
+from crowd.models.workers import Assignment, Verification, Worker, verification_field
 from pipeline.models.campaigns import Campaign, StageRun
 
 
@@ -61,13 +62,18 @@ class ClassifyAnswer(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     qc_status = models.CharField(max_length=16, choices=QcStatus.choices, default=QcStatus.PENDING)
     qc_reason = models.TextField(blank=True)
+    verification = verification_field()
 
     class Meta:
         db_table = "annotation_classifyanswer"
         constraints = [
+            # One counted answer per worker and task. Unconfirmed ones may be several: someone
+            # answering first under a real worker's id must not lock the real answer out.
             models.UniqueConstraint(
-                fields=["task", "worker"], name="classify_one_answer_per_worker"
-            )
+                fields=["task", "worker"],
+                condition=Q(verification=Verification.CONFIRMED),
+                name="classify_one_answer_per_worker",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,11 @@
 """Stage 2: CONTAINS grids, their items and the workers' answers."""
 
 from django.db import models
+from django.db.models import Q
 
 from catalogue.models.classes import LabelClass
 from catalogue.models.images import Image
-from crowd.models.workers import Assignment, Worker
+from crowd.models.workers import Assignment, Verification, Worker, verification_field
 from pipeline.models.campaigns import Campaign, StageRun
 
 
@@ -66,16 +67,25 @@ class ContainsAnswer(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time on task.")
     qc_status = models.CharField(max_length=16, choices=QcStatus.choices, default=QcStatus.PENDING)
     qc_reason = models.TextField(blank=True)
+    verification = verification_field()
     items = models.ManyToManyField(GridItem, through="ContainsSelection", related_name="+")
 
     class Meta:
         db_table = "annotation_containsanswer"
         constraints = [
+            # One counted answer per worker and task. Unconfirmed ones may be several: someone
+            # answering first under a real worker's id must not lock the real answer out.
             models.UniqueConstraint(
-                fields=["grid", "worker"], name="contains_one_answer_per_worker"
-            )
+                fields=["grid", "worker"],
+                condition=Q(verification=Verification.CONFIRMED),
+                name="contains_one_answer_per_worker",
+            ),
         ]
-        indexes = [models.Index(fields=["grid", "qc_status"])]
+        indexes = [
+            models.Index(fields=["grid", "qc_status"]),
+            # A worker's answers to a query's grids (crowd.services.task_facts.seen_sql).
+            models.Index(fields=["worker", "grid"], name="contains_answer_worker_grid"),
+        ]
 
     def __str__(self) -> str:
         return f"answer {self.pk} to grid {self.grid_id}"

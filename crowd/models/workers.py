@@ -1,9 +1,37 @@
-"""Workers and their assignments, whichever task kind and crowd they come from."""
+"""Workers and their assignments, whichever task kind and crowd they come from; and whether an
+answer's source is verified (Verification)."""
 
 from django.db import models
 from django.db.models import Q
 
 from pipeline.models.campaigns import Campaign
+
+
+class Verification(models.TextChoices):
+    """Whether an answer's source is verified, so that it may count (quality control,
+    selection frequencies, aggregation, payment).
+
+    A HIT page opened with Mechanical Turk's URL parameters cannot tell a real worker from
+    anyone who writes those parameters by hand, so an answer given through them is stored
+    PENDING until the MTurk sync sees ListAssignmentsForHIT return that worker's submitted
+    assignment of that HIT (crowd.mturk.sync); the sync marks it UNCONFIRMED when MTurk gives
+    the assignment to another worker or names another answer, or when the HIT has closed
+    without it. A signed invite (local crowd, simulated crowd) is verified by its signature:
+    those answers are CONFIRMED when stored, as are answers written by the project's own code
+    (the direct simulators, sample campaigns), hence the default."""
+
+    PENDING = "pending", "Waiting for Mechanical Turk to confirm it"
+    CONFIRMED = "confirmed", "Confirmed"
+    UNCONFIRMED = "unconfirmed", "Not confirmed by Mechanical Turk"
+
+
+def verification_field() -> models.CharField:
+    return models.CharField(
+        max_length=16,
+        choices=Verification.choices,
+        default=Verification.CONFIRMED,
+        help_text="Only confirmed answers count; MTurk answers wait for the sync to confirm them.",
+    )
 
 
 class Worker(models.Model):
@@ -60,8 +88,15 @@ class Assignment(models.Model):
         related_name="assignments",
     )
     worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="assignments")
-    external_id = models.CharField(
-        max_length=128, null=True, blank=True, unique=True, help_text="MTurk AssignmentId."
+    # NULL, not "", when there is none (answers written by the simulators): NULLs never clash
+    # in the (worker, external_id) constraint.
+    external_id = models.CharField(  # noqa: DJ001
+        max_length=128,
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="MTurk AssignmentId (one per worker: whoever else names it is not the one "
+        "MTurk gave it to, which the sync tells).",
     )
     hit_id = models.CharField(max_length=128, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACCEPTED)
@@ -79,6 +114,11 @@ class Assignment(models.Model):
                     | Q(kind="classify", grid__isnull=True, classify_task__isnull=False)
                 ),
                 name="assignment_task_matches_kind",
+            ),
+            # Not unique alone: anyone can name a real worker's AssignmentId in a page's URL,
+            # and that must not lock the real worker out; the sync keeps the one MTurk lists.
+            models.UniqueConstraint(
+                fields=["worker", "external_id"], name="assignment_unique_worker_external_id"
             ),
         ]
         indexes = [models.Index(fields=["campaign", "kind", "status"])]

@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from crowd.models import Bonus, Hit, MTurkCall, MTurkSettings
 from crowd.mturk.costs import dollars
 from crowd.mturk.selectors import mturk_summary
+from crowd.selectors import answer_verification
 from pipeline.models import Campaign
 
 
@@ -35,6 +36,18 @@ def mturk_figures(campaign: Campaign) -> str:
         ("Committed", dollars(s.committed)),
         ("Projected total", dollars(s.projected_total)),
         ("Budget", dollars(s.budget) if s.budget is not None else "none set"),
+    ]
+    figures = answer_verification(campaign).values()
+    rows += [
+        (
+            "Answers waiting for MTurk",
+            ", ".join(f"{f.label} {f.pending}" for f in figures)
+            + " (they count once the sync confirms them)",
+        ),
+        (
+            "Answers MTurk did not confirm",
+            ", ".join(f"{f.label} {f.unconfirmed}" for f in figures) + " (never counted)",
+        ),
     ]
     return format_html(
         "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import FinelabelError
-from crowd.models import Assignment, Bonus, Hit, QcStatus, Worker
+from crowd.models import Assignment, Bonus, Hit, QcStatus, Verification, Worker
 from crowd.mturk.costs import assignment_cost, bonus_cost, cents, dollars, fee_rate
 from crowd.mturk.gateway import MTurk, MTurkError
 from crowd.mturk.hit_types import settings_for
@@ -33,25 +33,48 @@ class ApproveReport:
 
 
 def mturk_assignment(mturk: MTurk, assignment_id: str) -> Assignment:
-    """Our assignment for an MTurk AssignmentId, in the client's environment."""
-    a = (
-        Assignment.objects.select_related("campaign", "worker")
+    """Our assignment for an MTurk AssignmentId, in the client's environment. Anyone may have
+    named the AssignmentId in a page's URL: the one MTurk confirmed (or listed without an
+    answer) is the worker's; a pending one only when it is the only one."""
+    found = [
+        a
+        for a in Assignment.objects.select_related(
+            "campaign", "worker", "contains_answer", "classify_answer"
+        )
         .filter(external_id=assignment_id, worker__source=Worker.Source.MTURK)
-        .first()
-    )
-    if a is None:
+        .order_by("pk")
+        if _verification(a) != Verification.UNCONFIRMED
+    ]
+    confirmed = [a for a in found if _verification(a) == Verification.CONFIRMED]
+    if not found:
         raise AssignmentReviewError(
             f"No MTurk assignment {assignment_id!r} here; run `mturk sync` first?"
         )
+    if len(confirmed) != 1 and len(found) > 1:
+        raise AssignmentReviewError(
+            f"Several workers' answers name assignment {assignment_id}: run `mturk sync` first, "
+            "so that MTurk tells whose it is."
+        )
+    a = confirmed[0] if confirmed else found[0]
     if not Hit.objects.filter(hit_id=a.hit_id, sandbox=mturk.sandbox).exists():
         env = "sandbox" if mturk.sandbox else "live"
         raise AssignmentReviewError(f"Assignment {assignment_id} belongs to no {env} HIT of ours.")
     return a
 
 
+def _verification(a: Assignment) -> str:
+    """The verification of the assignment's answer; an assignment without one was listed by
+    MTurk (the sync made its row)."""
+    answer = getattr(a, "contains_answer", None) or getattr(a, "classify_answer", None)
+    return Verification.CONFIRMED if answer is None else answer.verification
+
+
 def approvable(campaign: Campaign, *, sandbox: bool):
-    """Submitted assignments whose answer quality control kept."""
-    kept = Q(contains_answer__qc_status=QcStatus.KEPT) | Q(classify_answer__qc_status=QcStatus.KEPT)
+    """Submitted assignments whose answer MTurk confirmed and quality control kept."""
+    confirmed = Verification.CONFIRMED
+    kept = Q(contains_answer__qc_status=QcStatus.KEPT, contains_answer__verification=confirmed) | Q(
+        classify_answer__qc_status=QcStatus.KEPT, classify_answer__verification=confirmed
+    )
     hits = Hit.objects.filter(campaign=campaign, sandbox=sandbox).values("hit_id")
     return Assignment.objects.filter(
         kept,

@@ -18,7 +18,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from crowd.models import Assignment, Bonus, ClassifyTask, ContainsGrid, Hit
+from crowd.models import Assignment, Bonus, ClassifyTask, ContainsGrid, Hit, Verification
 from crowd.mturk.client import live_mode
 from crowd.mturk.costs import BatchCost, assignment_cost, bonus_cost
 from crowd.mturk.hit_types import assignments_of, reward_of
@@ -172,6 +172,16 @@ class MTurkSummary:
         return None if self.budget is None else self.budget - self.spent_and_committed
 
 
+def counted_assignments():
+    """Assignments that may cost money: those whose answer MTurk confirmed, and those MTurk
+    listed without an answer; not the answers still waiting for MTurk, nor those it did not
+    confirm (anyone can give one under invented ids)."""
+    waiting = [Verification.PENDING, Verification.UNCONFIRMED]
+    return Assignment.objects.exclude(contains_answer__verification__in=waiting).exclude(
+        classify_answer__verification__in=waiting
+    )
+
+
 def unpublished_tasks(campaign: Campaign, kind: str, *, sandbox: bool):
     """Grids or CLASSIFY tasks of the campaign with no HIT yet in this environment."""
     if kind == Hit.Kind.CONTAINS:
@@ -214,7 +224,8 @@ def mturk_summary(campaign: Campaign, *, sandbox: bool | None = None) -> MTurkSu
 
     of_hit = Hit.objects.filter(sandbox=sandbox, hit_id=OuterRef("hit_id"))
     for row in (
-        Assignment.objects.filter(campaign=campaign, hit_id__in=hits.values("hit_id"))
+        counted_assignments()
+        .filter(campaign=campaign, hit_id__in=hits.values("hit_id"))
         .annotate(
             reward=Subquery(of_hit.values("reward")[:1]),
             max_assignments=Subquery(of_hit.values("max_assignments")[:1]),

@@ -24,6 +24,8 @@ def sync_open_hits() -> dict:
         out[campaign.name] = {
             "hits": report.hits,
             "updated": report.updated,
+            "confirmed": report.confirmed,
+            "unconfirmed": len(report.unconfirmed),
             "answers_without_assignment": len(report.answers_without_assignment),
             "assignments_without_answer": len(report.assignments_without_answer),
         }

@@ -3,61 +3,92 @@
 Each submit function validates everything first and then writes the worker, the assignment
 and the answer in one transaction, so a refused submission stores nothing. Every refusal is a
 SubmissionError with a message meant for the person (or program) that sent the answer; the
-HTTP layer turns it into a 400.
+HTTP layer answers it with its status: 400 for bad input, 403 for a HIT this campaign never
+published, 409 for a task that takes no more answers.
 
-Repeats are safe: the same assignment submitted again returns the answer stored the first
-time (a worker double-clicking, or a retry after a lost response); the same worker answering
-the same grid or task under another assignment is refused.
+Whose answer counts. An answer through a signed invite (local or simulated crowd) is verified
+by the signature and stored confirmed. An answer through Mechanical Turk's URL parameters is
+stored pending: anyone can write those parameters, so it counts (quality control, frequencies,
+aggregation, payment) only once the MTurk sync has seen MTurk list that worker's submitted
+assignment of that HIT (crowd.mturk.sync). It must name a HIT this campaign published for the
+task, or it is refused at once. Confirmation happens in the sync, never here: the submit path
+makes the same queries whatever the answer's source.
+
+Repeats are safe: the same assignment submitted again by the same worker returns the answer
+stored the first time (a worker double-clicking, or a retry after a lost response), also once
+the task has closed; the same worker answering the same grid or task under another assignment
+is refused once one of their answers to it counts. Pending answers do not lock anyone out: an
+answer given first under a real worker's id (or assignment id) is stored beside the real one,
+and the sync keeps the one MTurk lists.
+
+A task takes answers until it has all it needs: its confirmed answers reach the campaign's
+answers per task (or the largest MaxAssignments of its HITs, when a HIT was extended), and
+none once the campaign is done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, Max, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.errors import FinelabelError
-from crowd.caching import forget, kept_or_made
+from crowd.caching import forget
 from crowd.models import (
     Assignment,
     ClassifyAnswer,
-    ClassifyAnswerLabel,
-    ClassifyOption,
-    ClassifyTask,
     ContainsAnswer,
-    ContainsGrid,
-    ContainsSelection,
-    GridItem,
+    Hit,
+    Verification,
     Worker,
 )
 from crowd.services import first_answer
+from crowd.services.submission_input import (
+    SubmissionError,
+    Submitter,
+    check_submitter,
+    checked_duration,
+    checked_position,
+    checked_positions,
+    checked_text,
+)
+from crowd.services.task_facts import published_hit, seen_expression
+from crowd.services.task_members import (
+    KINDS,
+    Kind,
+    members_key,
+    task_members,
+)
+from pipeline.models import Campaign
 
-# What MTurk puts in assignmentId while a worker only previews a HIT.
-PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"
-MAX_ID_LENGTH = 128
-# A day: anything longer is not a time on task but a broken clock or a forged value.
-MAX_DURATION_MS = 24 * 3600 * 1000
-UNKNOWN_GRID = "Unknown grid."
-UNKNOWN_TASK = "Unknown task."
 ALREADY_ANSWERED = "This worker has already answered this task under another assignment."
 BLOCKED = "This worker may no longer submit answers."
+UNKNOWN_HIT = "This HIT is not one of this task's: open the task from Mechanical Turk."
+CLOSED = "This campaign is done: it takes no more answers."
+FULL = "This task has all the answers it needs: please return the HIT."
+SEEN = (
+    "You have already answered a task of this label with some of the same images: please "
+    "return this HIT."
+)
 
 
-class SubmissionError(FinelabelError):
-    """A submission was refused; `message` says why, in words fit to show the sender."""
+class Refused(SubmissionError):
+    """A valid answer the task does not take from this worker (closed, full, pictures seen
+    before, answered already): a repeat of an answer already stored still gets it back."""
+
+    def __init__(self, message: str, code: str, status: int = 409):
+        super().__init__(message, code, status)
 
 
-@dataclass(frozen=True)
-class Submitter:
-    """Who submits: the worker and the assignment, as MTurk (or a local invite) names them."""
-
-    worker_id: str
-    assignment_id: str
-    hit_id: str = ""
-    source: str = Worker.Source.MTURK
+_REFUSALS = {
+    first_answer.CLOSED: (CLOSED, "closed"),
+    first_answer.FULL: (FULL, "full"),
+    first_answer.SEEN: (SEEN, "seen"),
+    first_answer.ANSWERED: (ALREADY_ANSWERED, "already_answered", 400),
+}
 
 
 @dataclass(frozen=True)
@@ -78,81 +109,15 @@ class Stored:
         return cls(answer.pk, answer.assignment_id, answer.worker_id, campaign_id, created)
 
 
-MemberRows = Iterable[tuple[int, int, int, int]]
-
-
-def _grid_rows(public_id: str) -> MemberRows:
-    return GridItem.objects.filter(grid__public_id=public_id).values_list(
-        "position", "pk", "grid_id", "grid__campaign_id"
-    )
-
-
-def _option_rows(public_id: str) -> MemberRows:
-    return ClassifyOption.objects.filter(task__public_id=public_id).values_list(
-        "position", "label_id", "task_id", "task__campaign_id"
-    )
-
-
-@dataclass(frozen=True)
-class _Kind:
-    """What differs between the two kinds of task on the submit path."""
-
-    model: type
-    rows_of: Callable[[str], MemberRows]  # (position, member, task id, campaign id)
-    unknown: str
-    answer: type[ContainsAnswer] | type[ClassifyAnswer]
-    answer_task: str  # the answer's field naming the task
-    assignment_task: str  # the assignment's field naming the task
-    member: type[ContainsSelection] | type[ClassifyAnswerLabel]
-    member_field: str  # the member row's field naming the grid item or label
-
-
-_KINDS = {
-    Assignment.Kind.CONTAINS: _Kind(
-        ContainsGrid, _grid_rows, UNKNOWN_GRID,
-        ContainsAnswer, "grid", "grid", ContainsSelection, "item",
-    ),
-    Assignment.Kind.CLASSIFY: _Kind(
-        ClassifyTask, _option_rows, UNKNOWN_TASK,
-        ClassifyAnswer, "task", "classify_task", ClassifyAnswerLabel, "label",
-    ),
-}  # fmt: skip
-
-
-def _members_key(kind: str, public_id: str) -> str:
-    return f"members:{kind}:{public_id}"
-
-
-# A task's members are fixed while it can be answered (a task with assignments is never
-# rebuilt; a rebuilt one has a new public id), and the submit path is the busiest write there
-# is: they are read once and kept (crowd.caching), like the pages' task content.
-def _task_members(kind: str, public_id: str) -> tuple[dict[int, int], int, int]:
-    """position -> member id for a task, with the task's and campaign's ids: members and ids in
-    one query; the task alone is read when it has no members."""
-    spec = _KINDS[kind]
-
-    def read() -> tuple[dict[int, int], int, int]:
-        rows = list(spec.rows_of(public_id))
-        if rows:
-            _, _, task_id, campaign_id = rows[0]
-        else:
-            task = spec.model.objects.filter(public_id=public_id).values_list("pk", "campaign_id")
-            if not task:
-                raise SubmissionError(spec.unknown, "unknown_task")
-            task_id, campaign_id = task[0]
-        return {position: member for position, member, _, _ in rows}, task_id, campaign_id
-
-    return kept_or_made(_members_key(kind, public_id), read)
-
-
 def submit_contains(
     grid_public_id: str, submitter: Submitter, positions: Any, duration_ms: Any
 ) -> Stored:
     """Store one worker's selection for a grid: `positions` are the selected grid positions."""
-    _check_submitter(submitter)
-    public_id = _text(grid_public_id, "grid")
-    valid, grid_id, campaign_id = _task_members(Assignment.Kind.CONTAINS, public_id)
-    chosen = _positions(positions, "positions")
+    check_submitter(submitter)
+    public_id = checked_text(grid_public_id, "grid")
+    valid, grid_id, campaign_id = task_members(Assignment.Kind.CONTAINS, public_id)
+    query = _check_hit(Assignment.Kind.CONTAINS, public_id, submitter)
+    chosen = checked_positions(positions, "positions")
     if outside := sorted(set(chosen) - valid.keys()):
         raise SubmissionError(
             f"Positions {outside} are not in this grid (it has positions "
@@ -160,8 +125,8 @@ def submit_contains(
             "out_of_range",
         )
     answer = _Answer(
-        _Target(Assignment.Kind.CONTAINS, grid_id, campaign_id, public_id),
-        {"duration_ms": _duration(duration_ms)},
+        _Target(Assignment.Kind.CONTAINS, grid_id, campaign_id, public_id, query),
+        {"duration_ms": checked_duration(duration_ms)},
         [valid[p] for p in sorted(set(chosen))],
     )
     return _store(answer, submitter)
@@ -173,13 +138,14 @@ def submit_classify(
     """Store one worker's CLASSIFY answer. `positions` are the options marked present (one per
     distinct object), `main_position` the option naming the main object; both are the
     positions at which the task's options were shown."""
-    _check_submitter(submitter)
-    public_id = _text(task_public_id, "task")
-    options, task_id, campaign_id = _task_members(Assignment.Kind.CLASSIFY, public_id)
-    chosen = _positions(positions, "labels")
+    check_submitter(submitter)
+    public_id = checked_text(task_public_id, "task")
+    options, task_id, campaign_id = task_members(Assignment.Kind.CLASSIFY, public_id)
+    _check_hit(Assignment.Kind.CLASSIFY, public_id, submitter)
+    chosen = checked_positions(positions, "labels")
     if not chosen:
         raise SubmissionError("Select at least one label present in the image.", "no_label")
-    main = _position(main_position, "main label")
+    main = checked_position(main_position, "main label")
     if outside := sorted(set(chosen + [main]) - options.keys()):
         raise SubmissionError(f"Options {outside} are not options of this task.", "out_of_range")
     if main not in chosen:
@@ -188,24 +154,37 @@ def submit_classify(
         )
     answer = _Answer(
         _Target(Assignment.Kind.CLASSIFY, task_id, campaign_id, public_id),
-        {"main_label_id": options[main], "duration_ms": _duration(duration_ms)},
+        {"main_label_id": options[main], "duration_ms": checked_duration(duration_ms)},
         [options[p] for p in sorted(set(chosen))],
     )
     return _store(answer, submitter)
 
 
+def _check_hit(kind: str, public_id: str, submitter: Submitter) -> int | None:
+    """Refuse an MTurk answer to a HIT this campaign never published for the task (a kept
+    read). For an MTurk worker on a grid: the grid's query, for the seen-pictures check."""
+    if submitter.source != Worker.Source.MTURK:
+        return None
+    facts = published_hit(kind, public_id, submitter.hit_id)
+    if facts is None:
+        raise SubmissionError(UNKNOWN_HIT, "unknown_hit", status=403)
+    return facts.query_id
+
+
 @dataclass(frozen=True)
 class _Target:
-    """The grid or CLASSIFY task answered, as ids."""
+    """The grid or CLASSIFY task answered, as ids; `seen_query`: the grid's query, when the
+    worker may not answer grids of that query whose pictures they saw (MTurk workers)."""
 
     kind: str
     task_id: int
     campaign_id: int
     public_id: str
+    seen_query: int | None = None
 
     @property
-    def spec(self) -> _Kind:
-        return _KINDS[self.kind]
+    def spec(self) -> Kind:
+        return KINDS[self.kind]
 
     def exists(self) -> bool:
         return self.spec.model.objects.filter(pk=self.task_id).exists()
@@ -220,12 +199,15 @@ class _Answer:
     fields: dict[str, Any]  # duration_ms, and a CLASSIFY answer's main_label_id
     members: list[int]
 
-    def create(self, assignment: Assignment, worker: Worker) -> ContainsAnswer | ClassifyAnswer:
+    def create(
+        self, assignment: Assignment, worker: Worker, verification: str
+    ) -> ContainsAnswer | ClassifyAnswer:
         """The answer and its member rows, through the ORM."""
         spec = self.target.spec
         answer = spec.answer.objects.create(
             assignment=assignment,
             worker=worker,
+            verification=verification,
             **{f"{spec.answer_task}_id": self.target.task_id},
             **self.fields,
         )
@@ -240,12 +222,15 @@ def _store(answer: _Answer, submitter: Submitter) -> Stored:
 
     Nearly every submit is a first answer to a new assignment, so that case goes first with the
     fewest round trips: insert the assignment and the answer and let the unique constraints
-    (assignment id; one answer per worker and task) catch everything else. On PostgreSQL that
-    is one statement (crowd.services.first_answer); elsewhere, or when that statement
-    could not see the worker's row, the same inserts through the ORM in one transaction. A
-    conflict rolls that attempt back whole. The next most common submit, a repeat of an
-    answered assignment, is then found in one query; anything else goes to the checked path,
-    which returns the first answer of a repeat and refuses the rest.
+    (one assignment id per worker; one counted answer per worker and task) catch everything
+    else. On PostgreSQL that is one statement (crowd.services.first_answer); elsewhere, or
+    when that statement could not see the worker's row, the same inserts through the ORM in
+    one transaction. A conflict rolls that attempt back whole. The next most common submit, a
+    repeat of an answered assignment, is then found in one query; anything else goes to the
+    checked path, which returns the first answer of a repeat and refuses the rest.
+
+    A task that takes no more answers (Refused) is found by the same statement, or by one
+    query more on the ORM path; a repeat of an answer already stored still gets it back.
     """
     target = answer.target
     try:
@@ -253,6 +238,7 @@ def _store(answer: _Answer, submitter: Submitter) -> Stored:
         if stored is None:
             with transaction.atomic():
                 worker = _worker(submitter)
+                _check_open(answer, worker)
                 assignment = Assignment.objects.create(
                     external_id=submitter.assignment_id,
                     campaign_id=target.campaign_id,
@@ -263,17 +249,22 @@ def _store(answer: _Answer, submitter: Submitter) -> Stored:
                     submitted_at=timezone.now(),
                     **{f"{target.spec.assignment_task}_id": target.task_id},
                 )
-                stored = Stored.of(answer.create(assignment, worker), target.campaign_id, True)
+                created = answer.create(assignment, worker, submitter.verification)
+                stored = Stored.of(created, target.campaign_id, True)
         return stored
     except IntegrityError:
         pass
+    except Refused:
+        if (earlier := _answered_before(answer, submitter)) is not None:
+            return earlier
+        raise
     if (earlier := _answered_before(answer, submitter)) is not None:
         return earlier
     try:
         return _store_checked(answer, submitter)
     except IntegrityError as exc:
         if not target.exists():  # rebuilt since its kept members were read
-            forget(_members_key(target.kind, target.public_id))
+            forget(members_key(target.kind, target.public_id))
             raise SubmissionError(target.spec.unknown, "unknown_task") from exc
         # Two assignments of one worker racing on the same task: the unique constraint on
         # (task, worker) lets one through and lands the other here, with nothing stored.
@@ -293,9 +284,13 @@ def _first_in_one_statement(answer: _Answer, submitter: Submitter) -> Stored | N
         answer.fields,
         answer.members,
         now,
+        verification=submitter.verification,
+        seen_query=target.seen_query,
     )
     if inserted == first_answer.BLOCKED:
         raise SubmissionError(BLOCKED, "blocked")
+    if inserted in _REFUSALS:
+        raise Refused(*_REFUSALS[inserted])
     if inserted is None:
         return None
     return Stored(
@@ -324,18 +319,18 @@ def _answered_before(answer: _Answer, submitter: Submitter) -> Stored | None:
 
 
 def _store_checked(answer: _Answer, submitter: Submitter) -> Stored:
-    """The assignment may exist already: lock it, then check whose and which task it is and
+    """This worker's assignment may exist already: lock it, then check which task it is and
     whether it (or this worker, for this task) has an answer."""
     target, spec = answer.target, answer.target.spec
     with transaction.atomic():
         worker = _worker(submitter)
         assignment, _ = Assignment.objects.get_or_create(
             external_id=submitter.assignment_id,
+            worker=worker,
             defaults={
                 "campaign_id": target.campaign_id,
                 "kind": target.kind,
                 f"{spec.assignment_task}_id": target.task_id,
-                "worker": worker,
                 "hit_id": submitter.hit_id,
             },
         )
@@ -345,74 +340,82 @@ def _store_checked(answer: _Answer, submitter: Submitter) -> Stored:
         task_id = getattr(assignment, f"{spec.assignment_task}_id")
         if task_id != target.task_id or assignment.kind != target.kind:
             raise SubmissionError("This assignment belongs to another task.", "wrong_task")
-        if assignment.worker_id != worker.pk:
-            raise SubmissionError("This assignment belongs to another worker.", "wrong_worker")
         earlier = spec.answer.objects.filter(assignment=assignment).first()
         if earlier is not None:
             return Stored.of(earlier, assignment.campaign_id, False)
-        if spec.answer.objects.filter(
-            worker=worker, **{f"{spec.answer_task}_id": target.task_id}
-        ).exists():
-            raise SubmissionError(ALREADY_ANSWERED, "already_answered")
-        stored = answer.create(assignment, worker)
+        _check_open(answer, worker)
+        verification = submitter.verification
+        # An assignment MTurk has reviewed already (only the sync and the review commands,
+        # from MTurk's own answers, set these statuses) whose answer reaches us only now.
+        if verification == Verification.PENDING and assignment.status in _MTURK_REVIEWED:
+            verification = Verification.CONFIRMED
+        stored = answer.create(assignment, worker, verification)
         assignment.status = Assignment.Status.SUBMITTED
         assignment.submitted_at = timezone.now()
         assignment.save(update_fields=["status", "submitted_at"])
         return Stored.of(stored, assignment.campaign_id, True)
 
 
+_MTURK_REVIEWED = (Assignment.Status.APPROVED, Assignment.Status.REJECTED)
+
+
+def _check_open(answer: _Answer, worker: Worker) -> None:
+    """On the ORM path, in one query: Refused when the campaign is done, the task has all its
+    counted answers, the worker has an answer to it that counts, or (an MTurk worker on a
+    grid) the worker saw some of its pictures under the same query. The one-statement path
+    checks the same in its statement."""
+    target, spec = answer.target, answer.target.spec
+    task = {f"{spec.answer_task}_id": target.task_id}
+    counted = spec.answer.objects.filter(**task, verification=Verification.CONFIRMED)
+    count = counted.order_by().values(spec.answer_task).annotate(n=Count("pk")).values("n")
+    hit_task = spec.assignment_task
+    most = (
+        Hit.objects.filter(**{f"{hit_task}_id": target.task_id})
+        .order_by()
+        .values(hit_task)
+        .annotate(m=Max("max_assignments"))
+        .values("m")
+    )
+    seen = (
+        seen_expression(worker.pk, target.task_id, target.seen_query)
+        if target.seen_query is not None
+        else Value(False)
+    )
+    row = (
+        Campaign.objects.filter(pk=target.campaign_id)
+        .annotate(
+            counted=Coalesce(Subquery(count), Value(0)),
+            most=Coalesce(Subquery(most), Value(0)),
+            answered=Exists(counted.filter(worker=worker)),
+            seen=seen,
+        )
+        .values_list("state", f"{target.kind}_assignments", "counted", "most", "answered", "seen")
+        .first()
+    )
+    if row is None:  # the campaign is gone
+        raise SubmissionError(spec.unknown, "unknown_task")
+    state, wanted, counted_now, most_now, answered, seen_before = row
+    if state == Campaign.State.DONE:
+        raise Refused(CLOSED, "closed")
+    if counted_now >= max(wanted, most_now):
+        raise Refused(FULL, "full")
+    if answered:
+        raise Refused(ALREADY_ANSWERED, "already_answered", 400)
+    if seen_before:
+        raise Refused(SEEN, "seen")
+
+
 def _worker(submitter: Submitter) -> Worker:
     """The submitting worker (created on a first answer); refused if blocked."""
-    worker = Worker.objects.filter(source=submitter.source, external_id=submitter.worker_id).first()
+    ids = {"source": submitter.source, "external_id": submitter.worker_id}
+    worker = Worker.objects.filter(**ids).first()
     if worker is None:
-        worker, _ = Worker.objects.get_or_create(
-            source=submitter.source, external_id=submitter.worker_id
-        )
+        # Created here (a first answer); one query fewer than get_or_create, which reads again.
+        try:
+            with transaction.atomic():
+                worker = Worker.objects.create(**ids)
+        except IntegrityError:  # created meanwhile by another submit of this worker
+            worker = Worker.objects.get(**ids)
     if worker.blocked:
         raise SubmissionError(BLOCKED, "blocked")
     return worker
-
-
-def _check_submitter(submitter: Submitter) -> None:
-    if submitter.assignment_id == PREVIEW_ASSIGNMENT_ID:
-        raise SubmissionError("This is a preview: accept the HIT before submitting.", "preview")
-    _text(submitter.worker_id, "worker id")
-    _text(submitter.assignment_id, "assignment id")
-    if not isinstance(submitter.hit_id, str) or len(submitter.hit_id) > MAX_ID_LENGTH:
-        raise SubmissionError("The HIT id is malformed.", "malformed")
-    if submitter.source not in Worker.Source.values:
-        raise SubmissionError(f"Unknown worker source {submitter.source!r}.", "malformed")
-
-
-def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
-        raise SubmissionError(f"The {what} is missing or malformed.", "malformed")
-    return value
-
-
-def _position(value: Any, what: str) -> int:
-    # bool is an int in Python; true/false in a JSON body is malformed, not position 1/0.
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SubmissionError(f"The {what} must be a non-negative integer.", "malformed")
-    return value
-
-
-def _positions(values: Any, what: str) -> list[int]:
-    if not isinstance(values, list):
-        raise SubmissionError(f"'{what}' must be a list of integers.", "malformed")
-    chosen = [_position(v, what) for v in values]
-    if len(set(chosen)) != len(chosen):
-        raise SubmissionError(f"'{what}' lists a position twice.", "malformed")
-    return chosen
-
-
-def _duration(value: Any) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DURATION_MS:
-        raise SubmissionError(
-            f"The time on task must be an integer number of milliseconds between 0 and "
-            f"{MAX_DURATION_MS}.",
-            "malformed",
-        )
-    return value

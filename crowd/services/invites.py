@@ -3,7 +3,14 @@
 An invite link is the HIT page's URL with a signed `invite` parameter (Django signing, so it
 cannot be forged or altered) that names the worker handle, the task and a synthetic
 assignment id. The id is derived from the worker and the task, so reopening a link resumes the
-same assignment and a second submit returns the first answer, as on MTurk.
+same assignment and a second submit returns the first answer, as on MTurk. The signature
+verifies the answer's source: answers through an invite count at once
+(crowd.models.Verification).
+
+A lab annotator's grids come in an order that keeps a picture from being shown to them twice
+under the same query (which would tell a control from a tested image, see
+crowd.services.task_facts) where the campaign's grids allow: grids that would repeat a picture
+of a grid of the same query the annotator answered come last.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import hashlib
 import re
 
 from django.core import signing
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from crowd.models import (
@@ -21,9 +28,10 @@ from crowd.models import (
     ClassifyTask,
     ContainsAnswer,
     ContainsGrid,
+    GridItem,
     Worker,
 )
-from crowd.services.answers import SubmissionError, Submitter
+from crowd.services.submission_input import SubmissionError, Submitter
 from pipeline.models import Campaign
 
 SALT = "finelabel.local-invite"
@@ -92,12 +100,20 @@ def read_invite(token: str, kind: str, public_id: str) -> Submitter:
 
 def _open_tasks(campaign_id: int, handle: str, kind: str) -> list[str]:
     """Public ids of the campaign's tasks of `kind` this local worker has not answered yet,
-    in the campaign's order."""
+    in the campaign's order; grids that would show the worker a picture again under the same
+    query come last (module docstring)."""
     mine = Q(worker__source=Worker.Source.LOCAL, worker__external_id=handle)
     if kind == Assignment.Kind.CONTAINS:
         done = ContainsAnswer.objects.filter(mine).values("grid")
         tasks = ContainsGrid.objects.filter(campaign_id=campaign_id).exclude(pk__in=done)
-        return list(tasks.order_by("number").values_list("public_id", flat=True))
+        seen = GridItem.objects.filter(
+            grid__in=done,
+            grid__query_id=OuterRef("grid__query_id"),
+            image_id=OuterRef("image_id"),
+        )
+        repeats = Exists(GridItem.objects.filter(grid=OuterRef("pk")).filter(Exists(seen)))
+        tasks = tasks.annotate(repeats=repeats).order_by("repeats", "number")
+        return list(tasks.values_list("public_id", flat=True))
     done = ClassifyAnswer.objects.filter(mine).values("task")
     tasks = ClassifyTask.objects.filter(campaign_id=campaign_id).exclude(pk__in=done)
     return list(tasks.order_by("pk").values_list("public_id", flat=True))

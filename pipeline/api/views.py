@@ -101,7 +101,7 @@ class CampaignViewSet(ReadOnlyViewSet):
 def _campaign_id(request: Request) -> int | None:
     """The `campaign` filter's id (checked in ImageViewSet.get_queryset)."""
     raw = request.query_params.get("campaign", "")
-    return int(raw) if raw.isdigit() else None
+    return CAMPAIGN_FILTER.parse(raw) if raw else None
 
 
 def _in_campaign(rows: QuerySet, request: Request, field: str = "campaign_id") -> QuerySet:

@@ -137,6 +137,12 @@ class StageRun(models.Model):
     message = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life of the process running it (pipeline/stages/runs.py); a "
+        "running run silent for FINELABEL_STAGE_RUN_STALE_AFTER is marked failed.",
+    )
 
     class Meta:
         db_table = "annotation_stagerun"

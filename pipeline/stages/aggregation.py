@@ -35,7 +35,7 @@ from typing import Any
 from django.db import transaction
 
 from catalogue.models import LabelClass
-from crowd.models import ClassifyAnswer, ClassifyTask, QcStatus
+from crowd.models import ClassifyAnswer, ClassifyTask, QcStatus, Verification
 from pipeline.models import (
     Campaign,
     ImageInclusion,
@@ -100,9 +100,12 @@ def kept_answers(campaign: Campaign) -> dict[int, list[tuple[list[int], int]]]:
     """Image id -> its kept answers as (selected label ids, main label id), submission order.
 
     Refuses to work on answers quality control has not seen: aggregating them would count
-    answers the rules would have dropped.
+    answers the rules would have dropped. Only confirmed answers count (crowd.models.
+    Verification): those waiting for MTurk to confirm them are left out.
     """
-    answers = ClassifyAnswer.objects.filter(task__campaign=campaign)
+    answers = ClassifyAnswer.objects.filter(
+        task__campaign=campaign, verification=Verification.CONFIRMED
+    )
     pending = answers.filter(qc_status=QcStatus.PENDING).count()
     if pending:
         raise ClassifyStageError(

@@ -25,7 +25,7 @@ from fractions import Fraction
 
 from django.db import transaction
 
-from crowd.models import ClassifyAnswer, ClassifyAnswerLabel, QcStatus
+from crowd.models import ClassifyAnswer, ClassifyAnswerLabel, QcStatus, Verification
 from pipeline.models import Campaign, StageRun
 from pipeline.params import exact_fraction
 from pipeline.rules import classify_qc as core
@@ -84,9 +84,12 @@ def answer_labels(answers) -> dict[int, list[int]]:
 def campaign_answers(
     campaign: Campaign,
 ) -> tuple[list[core.ClassifyAnswer], dict[int, tuple[str, str]]]:
-    """Every answer to the campaign's CLASSIFY tasks, in submission order, and each one's
+    """Every confirmed answer to the campaign's CLASSIFY tasks (crowd.models.Verification:
+    those waiting for MTurk to confirm them do not count), in submission order, and each one's
     stored (qc_status, qc_reason)."""
-    answers = ClassifyAnswer.objects.filter(task__campaign=campaign)
+    answers = ClassifyAnswer.objects.filter(
+        task__campaign=campaign, verification=Verification.CONFIRMED
+    )
     labels = answer_labels(answers)
     rows = answers.order_by("submitted_at", "pk").values_list(
         "pk", "worker_id", "main_label_id", "qc_status", "qc_reason"
@@ -138,6 +141,10 @@ def run_qc(campaign: Campaign, progress: Progress | None = None) -> QcSummary:
                 groups[status, reason].append(outcome.answer.answer_id)
         total, done = sum(map(len, groups.values())), 0  # answers whose outcome changed
         with transaction.atomic():
+            # An answer judged before MTurk took back its confirmation is not judged any more.
+            ClassifyAnswer.objects.filter(task__campaign=campaign).exclude(
+                verification=Verification.CONFIRMED
+            ).exclude(qc_status=QcStatus.PENDING).update(qc_status=QcStatus.PENDING, qc_reason="")
             for (status, reason), ids in groups.items():
                 for start in range(0, len(ids), UPDATE_CHUNK):
                     chunk = ids[start : start + UPDATE_CHUNK]

@@ -6,7 +6,9 @@ rule then the grid rule; every answer gets `qc_status` and a `qc_reason` a resea
 read ("found 1 of 5 controls, under 40%"). Statuses: kept, dropped_worker, dropped_answer
 (the core's dropped_grid). Updates are grouped by (status, reason), a few hundred UPDATEs at
 paper scale, in one transaction. Re-running judges every answer again from scratch, so
-answers that arrived since the last run are included and nothing is judged twice.
+answers that arrived since the last run are included and nothing is judged twice. Only
+confirmed answers are judged (crowd.models.Verification): an answer waiting for MTurk to
+confirm it stays pending, and counts for no worker.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from core.errors import MissingInput
-from crowd.models import ContainsAnswer, ContainsSelection, GridItem, QcStatus
+from crowd.models import ContainsAnswer, ContainsSelection, GridItem, QcStatus, Verification
 from pipeline.models import Campaign, StageRun
 from pipeline.params import CampaignParams
 from pipeline.rules import contains_qc as core
@@ -54,14 +56,17 @@ def load_answers(campaign: Campaign) -> list[core.GridAnswer]:
         .values_list("grid")
         .annotate(n=Count("pk"))
     )
+    confirmed = Verification.CONFIRMED
     found = dict(
-        ContainsSelection.objects.filter(answer__grid__campaign=campaign, item__is_control=True)
+        ContainsSelection.objects.filter(
+            answer__grid__campaign=campaign, answer__verification=confirmed, item__is_control=True
+        )
         .order_by()
         .values_list("answer")
         .annotate(n=Count("pk"))
     )
     rows = (
-        ContainsAnswer.objects.filter(grid__campaign=campaign)
+        ContainsAnswer.objects.filter(grid__campaign=campaign, verification=confirmed)
         .order_by("pk")
         .values_list("pk", "worker_id", "grid_id")
     )
@@ -91,7 +96,13 @@ def run_qc(campaign: Campaign) -> QcResult:
     """Judge and store every CONTAINS answer of the campaign (module docstring)."""
     answers = load_answers(campaign)
     if not answers:
-        raise MissingInput(f"campaign {campaign.name!r} has no CONTAINS answers to check")
+        waiting = ContainsAnswer.objects.filter(
+            grid__campaign=campaign, verification=Verification.PENDING
+        ).count()
+        raise MissingInput(
+            f"campaign {campaign.name!r} has no CONTAINS answers to check"
+            + (f" ({waiting} wait for MTurk to confirm them: run `mturk sync`)" if waiting else "")
+        )
     params = campaign.params
     report = core.control_quality(answers, params)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -99,6 +110,10 @@ def run_qc(campaign: Campaign) -> QcResult:
         groups[(STATUS[outcome.status], reason(outcome, answer, params))].append(answer.answer_id)
     with stage_run(campaign, StageRun.Stage.CONTAINS_QC, total=len(answers)) as run:
         with transaction.atomic():
+            # An answer judged before MTurk took back its confirmation is not judged any more.
+            ContainsAnswer.objects.filter(grid__campaign=campaign).exclude(
+                verification=Verification.CONFIRMED
+            ).exclude(qc_status=QcStatus.PENDING).update(qc_status=QcStatus.PENDING, qc_reason="")
             for (status, text), ids in groups.items():
                 for start in range(0, len(ids), 10_000):
                     chunk = ContainsAnswer.objects.filter(pk__in=ids[start : start + 10_000])

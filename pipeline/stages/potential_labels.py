@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, F, Q
+from django.utils import timezone
 
 from catalogue.models import Image, LabelClass
 from pipeline.models import Campaign, ModelPrediction, PotentialLabel, StageRun
@@ -251,7 +252,10 @@ def predict_chunk(
 
 def advance_progress(run: StageRun, images: int) -> None:
     """Add to the run's progress atomically (chunks may run in parallel on several workers)."""
-    StageRun.objects.filter(pk=run.pk).update(done=F("done") + images)
+    StageRun.objects.filter(pk=run.pk).update(
+        done=F("done") + images,
+        heartbeat_at=timezone.now(),  # a sign of life too
+    )
     run.done += images
 
 

@@ -7,8 +7,9 @@ query label). No selection row passes through Python.
 
 Every tested pair gets a row, also when no answer of its grid survived quality control:
 then `answers` is 0 and `frequency` is NULL (stage 4 calls such images ambiguous). Only
-answers with qc_status "kept" count: pending ones (quality control not run) do not, so run
-quality control first.
+confirmed answers (crowd.models.Verification: not those waiting for MTurk to confirm them)
+with qc_status "kept" count: pending ones (quality control not run) do not, so run quality
+control first.
 
 Controls are not counted by default. A control is an image shown under its own dataset label
 as query, so an answer on it is in a sense a vote for (image, dataset label), and a literal
@@ -37,7 +38,14 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from core.errors import MissingInput
-from crowd.models import ContainsAnswer, ContainsGrid, ContainsSelection, GridItem, QcStatus
+from crowd.models import (
+    ContainsAnswer,
+    ContainsGrid,
+    ContainsSelection,
+    GridItem,
+    QcStatus,
+    Verification,
+)
 from pipeline.models import Campaign, SelectionFrequency, StageRun
 from pipeline.stages.runs import report_progress, stage_run
 
@@ -67,6 +75,7 @@ def _pairs_sql() -> str:
             SELECT a.id, a.grid_id FROM {_table(ContainsAnswer)} a
             JOIN {_table(ContainsGrid)} g ON g.id = a.grid_id
             WHERE g.campaign_id = %(campaign)s AND a.qc_status = %(kept)s
+                AND a.verification = %(confirmed)s
         ),
         per_grid AS (SELECT grid_id, COUNT(*) AS n FROM kept GROUP BY grid_id),
         per_item AS (
@@ -107,6 +116,7 @@ def _args(campaign: Campaign, include_controls: bool, run_id: int | None = None)
     return {
         "campaign": campaign.pk,
         "kept": QcStatus.KEPT,
+        "confirmed": Verification.CONFIRMED,
         "false": False,
         "controls": include_controls,
         "run": run_id,
@@ -141,11 +151,15 @@ def compute_frequencies(campaign: Campaign, include_controls: bool = False) -> F
             # counted, not cursor.rowcount: SQLite reports -1 for INSERT with a WITH clause
             pairs = SelectionFrequency.objects.filter(campaign=campaign).count()
         empty = SelectionFrequency.objects.filter(campaign=campaign, answers=0).count()
-        pending = ContainsAnswer.objects.filter(
-            grid__campaign=campaign, qc_status=QcStatus.PENDING
+        answers = ContainsAnswer.objects.filter(grid__campaign=campaign)
+        pending = answers.filter(
+            qc_status=QcStatus.PENDING, verification=Verification.CONFIRMED
         ).count()
+        waiting = answers.filter(verification=Verification.PENDING).count()
         report_progress(run, pairs, pairs)
         run.message = f"{pairs} image-label pairs, {empty} without any kept answer."
         if pending:
             run.message += f" {pending} answer(s) not yet checked by quality control: not counted."
+        if waiting:
+            run.message += f" {waiting} answer(s) wait for MTurk to confirm them: not counted."
     return FrequencyResult(run.pk, pairs, empty, include_controls, pending)

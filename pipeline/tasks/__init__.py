@@ -2,4 +2,4 @@
 
 Importing them here registers every task with the app."""
 
-from pipeline.tasks import ping, potential_labels, stages  # noqa: F401
+from pipeline.tasks import ping, potential_labels, runs, stages  # noqa: F401

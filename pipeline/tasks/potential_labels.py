@@ -15,7 +15,7 @@ from celery.result import AsyncResult
 
 from pipeline.models import Campaign, StageRun
 from pipeline.stages import potential_labels as stage
-from pipeline.stages.runs import fail_run, finish_run, start_run
+from pipeline.stages.runs import fail_run, finish_run, heartbeat, start_run
 
 GPU_QUEUE = "gpu"
 DEFAULT_QUEUE = "default"
@@ -26,7 +26,8 @@ def predict_chunk(run_id: int, image_ids: list[int], options: dict[str, Any]) ->
     """Run the ensemble on one chunk and store its predictions (idempotent)."""
     run = StageRun.objects.get(pk=run_id)
     try:
-        result = stage.predict_chunk(image_ids, stage.RunOptions(**options), run=run)
+        with heartbeat(run):  # a chunk may take minutes between two batches
+            result = stage.predict_chunk(image_ids, stage.RunOptions(**options), run=run)
     except Exception as exc:
         fail_run(run, f"{type(exc).__name__}: {exc}")
         raise

@@ -6,6 +6,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from rest_framework.exceptions import ValidationError
 
 from api.access import User, sees_everything, visible_campaigns
+from api.filters import checked_text
 from catalogue.models import Image
 from review.models import GroundTruthSet
 from review.truth import GroundTruthError, resolve_sets
@@ -33,7 +34,7 @@ def default_truth_sets(user: User) -> list[GroundTruthSet]:
 def chosen_truth_sets(user: User, raw: str) -> list[GroundTruthSet]:
     """Comma-separated set names, in that order, all visible to the user; none named: every
     visible set (imported, then crowd, then the panel's)."""
-    if not raw:
+    if not checked_text("truth_set", raw):
         return default_truth_sets(user)
     try:
         chosen = resolve_sets(raw.split(","))

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.access import User, sees_everything, visible_datasets, visible_images
-from api.filters import Filter, apply_filters, parameters
+from api.filters import Filter, apply_filters, checked_values, parameters
 from api.pagination import ReadOnlyViewSet
 from catalogue.models import Dataset
 from review import selectors as review
@@ -231,7 +231,7 @@ class ScoreViewSet(viewsets.ViewSet):
     @extend_schema(parameters=parameters(SCORE_PARAMETERS), responses=SCORE_REPORT)
     def list(self, request: Request) -> Response:
         user = request.user
-        params = {f.name: request.query_params.get(f.name, "") for f in SCORE_PARAMETERS}
+        params = checked_values(request, [f.name for f in SCORE_PARAMETERS])
         dataset = _scored_dataset(user, params["dataset"])
         evaluation_slice = _scored_slice(params["evaluation_slice"])
         truth_sets = chosen_truth_sets(user, params["truth_set"])

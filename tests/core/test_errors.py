@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from core.errors import FinelabelError, MissingInput, NotFound
 from core.http import api_exception_handler, error_response
-from crowd.services.answers import SubmissionError
+from crowd.services.submission_input import SubmissionError
 from models_zoo.registry import UnknownEnsembleError
 from review.services import ReviewError
 from review.truth import GroundTruthError

@@ -7,15 +7,17 @@ import io
 import itertools
 import random
 import secrets
+from datetime import timedelta
 
 import numpy as np
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image as PILImage
 
 from catalogue.imports.processing import make_thumbnail
 from catalogue.models import Dataset, Image, LabelClass
-from crowd.models import ClassifyOption, ClassifyTask, ContainsGrid, GridItem
+from crowd.models import ClassifyOption, ClassifyTask, ContainsGrid, GridItem, Hit
 from pipeline.models import Campaign
 
 # Random start: the bench builds into a database that keeps earlier runs' rows.
@@ -83,11 +85,18 @@ def make_campaign() -> Campaign:
 
 
 def make_grid(
-    campaign: Campaign, size: int = 48, controls: int = 5, files: bool = False, seed: int = 0
+    campaign: Campaign,
+    size: int = 48,
+    controls: int = 5,
+    files: bool = False,
+    seed: int = 0,
+    query: LabelClass | None = None,
+    reuse: list[Image] | tuple[Image, ...] = (),
 ) -> ContainsGrid:
-    """A grid of `size` images for a fresh query class, `controls` of them labelled with it,
-    at shuffled positions 0..size-1."""
-    query, other = make_label(), make_label()
+    """A grid of `size` images for a fresh query class (or `query`), `controls` of them
+    labelled with it, at shuffled positions 0..size-1. `reuse`: images of another grid to show
+    again, as its first controls (a control recurs in grids of its query)."""
+    query, other = query or make_label(), make_label()
     grid = ContainsGrid.objects.create(
         campaign=campaign,
         number=ContainsGrid.objects.filter(campaign=campaign).count() + 1,
@@ -101,10 +110,34 @@ def make_grid(
         GridItem.objects.create(
             grid=grid,
             position=position,
-            image=make_image(campaign.dataset, label, files),
+            image=reuse[i] if i < len(reuse) else make_image(campaign.dataset, label, files),
             is_control=i < controls,
         )
     return grid
+
+
+def publish(task: ContainsGrid | ClassifyTask, hit_id: str, max_assignments: int = 9) -> Hit:
+    """A sandbox HIT publishing the grid or CLASSIFY task, stored as crowd.mturk.publish stores
+    one: answers through MTurk's parameters must name it."""
+    contains = isinstance(task, ContainsGrid)
+    hit, _ = Hit.objects.get_or_create(
+        hit_id=hit_id,
+        defaults={
+            "campaign": task.campaign,
+            "kind": Hit.Kind.CONTAINS if contains else Hit.Kind.CLASSIFY,
+            "grid": task if contains else None,
+            "classify_task": None if contains else task,
+            "sandbox": True,
+            "hit_type_id": "TYPE1",
+            "unique_request_token": f"{'contains' if contains else 'classify'}-{task.public_id}",
+            "max_assignments": max_assignments,
+            "reward": "0.20" if contains else "0.08",
+            "status": "Assignable",
+            "created": timezone.now(),
+            "expiration": timezone.now() + timedelta(days=7),
+        },
+    )
+    return hit
 
 
 def make_classify_task(campaign: Campaign, options: int = 5, files: bool = False) -> ClassifyTask:

@@ -336,7 +336,7 @@ def test_review_votes_export_keeps_every_vote(world):
     bad = client_for(world["alice"]).get(
         f"/api/campaigns/{world['campaign'].pk}/export/reviews/?format=imagenet-multilabel"
     )
-    assert bad.status_code == 404
+    assert bad.status_code == 400 and "format" in json.loads(bad.content)["error"]
 
 
 def test_review_export_refuses_a_label_format(world):

@@ -7,9 +7,20 @@ import random
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db.models import Value
+from django.db.models.functions import Concat
 
-from crowd.models import Assignment, ClassifyAnswer, ContainsAnswer, ContainsGrid, QcStatus, Worker
+from crowd.models import (
+    Assignment,
+    ClassifyAnswer,
+    ContainsAnswer,
+    ContainsGrid,
+    Hit,
+    MTurkCall,
+    QcStatus,
+    Worker,
+)
 from pipeline.stages.classify_tasks import create_classify_tasks
 from pipeline.stages.contains_qc import run_qc
 from pipeline.stages.grids import build_grids
@@ -38,9 +49,15 @@ def test_mturk_style_answers_arrive_through_the_endpoints(make_campaign):
     result = crowd_contains(campaign, seed=4, mode="mturk")
     assert result.answers == grids * campaign.contains_assignments == ContainsAnswer.objects.count()
     assignments = Assignment.objects.filter(campaign=campaign)
-    # The ids the simulator put in the page URL, as MTurk would have.
+    # The ids the simulator put in the page URL, as MTurk would have: HITs it published on its
+    # simulated market, which the MTurk sync then read to confirm every answer.
     assert all(a.startswith("SIM") for a in assignments.values_list("external_id", flat=True))
     assert all(h.startswith("SIMHIT") for h in assignments.values_list("hit_id", flat=True))
+    assert Hit.objects.filter(campaign=campaign, sandbox=True).count() == grids
+    assert set(ContainsAnswer.objects.values_list("verification", flat=True)) == {"confirmed"}
+    assert MTurkCall.objects.filter(operation="ListAssignmentsForHIT").count() == grids
+    # Closed between runs, so that the sync of the real sandbox leaves them alone.
+    assert not Hit.objects.filter(campaign=campaign, done=False).exists()
     workers = Worker.objects.filter(contains_answers__isnull=False).distinct()
     assert set(workers.values_list("source", flat=True)) == {Worker.Source.MTURK}
     assert all(w.startswith("sim4-") for w in workers.values_list("external_id", flat=True))
@@ -108,6 +125,20 @@ def test_classify_answers_arrive_through_the_endpoints(catalogue):
     assert again.answers == 0 and ClassifyAnswer.objects.count() == summary.answers
 
 
+@pytest.mark.django_db
+def test_mturk_style_classify_answers_are_confirmed_by_the_sync(catalogue):
+    campaign = classify_campaign("crowd-mturk", seed=5)
+    orange, lemon, berry = (catalogue[w] for w in FRUIT)
+    for i in range(3):
+        follow_up(campaign, f"n07747607_with_n07749582_{i}", orange, [orange, lemon, berry])
+    create_classify_tasks(campaign)
+    summary = crowd_classify(campaign, spammers=2, mode="mturk")
+    answers = ClassifyAnswer.objects.all()
+    assert summary.answers == 3 * campaign.classify_assignments == answers.count()
+    assert set(answers.values_list("verification", flat=True)) == {"confirmed"}
+    assert {a.worker.source for a in answers.select_related("worker")} == {"mturk"}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_over_http_against_a_live_server(make_campaign, live_server):
     campaign = make_campaign(CLASSES[:2], 12, extra=1)
@@ -128,3 +159,23 @@ def test_command_runs_both_stages(make_campaign):
     assert ContainsAnswer.objects.count() == (
         campaign.contains_assignments * ContainsGrid.objects.count()
     )
+
+
+@pytest.mark.django_db
+def test_the_command_answers_mturk_style_and_refuses_a_campaign_published_on_mturk(
+    make_campaign,
+):
+    campaign = make_campaign(CLASSES[:2], 12, extra=1)
+    build_grids(campaign)
+    out = StringIO()
+    call_command(
+        "simulate_crowd", "--campaign", campaign.name, "--mode", "mturk", "--verbosity", "0",
+        stdout=out,
+    )  # fmt: skip
+    assert "through the endpoints" in out.getvalue()
+    answers = ContainsAnswer.objects.filter(grid__campaign=campaign)
+    assert answers.count() == ContainsGrid.objects.filter(campaign=campaign).count() * 9
+    assert set(answers.values_list("verification", flat=True)) == {"confirmed"}
+    Hit.objects.filter(campaign=campaign).update(hit_id=Concat(Value("REAL"), "hit_id"))
+    with pytest.raises(CommandError, match="published on Mechanical Turk"):
+        call_command("simulate_crowd", "--campaign", campaign.name, "--mode", "mturk")

@@ -6,8 +6,8 @@ from django.core.management.base import CommandError, CommandParser
 
 from core.commands import FinelabelCommand
 from crowd.models import Assignment
-from crowd.services.answers import SubmissionError
 from crowd.services.invites import KINDS, invite_links
+from crowd.services.submission_input import SubmissionError
 from pipeline.selectors import get_campaign
 
 

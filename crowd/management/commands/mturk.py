@@ -28,6 +28,7 @@ from crowd.mturk.publish import (
 )
 from crowd.mturk.selectors import mturk_summary
 from crowd.mturk.sync import sync_campaign
+from crowd.selectors import waiting_line
 from pipeline.models import Campaign
 from pipeline.selectors import get_campaign
 
@@ -168,6 +169,7 @@ class Command(FinelabelCommand):
         self.say(f"Committed: {dollars(s.committed)}")
         self.say(f"Projected total: {dollars(s.projected_total)}")
         self.say(f"Budget: {dollars(s.budget) if s.budget is not None else 'none set'}")
+        self.say(waiting_line(c))
 
     def do_approve(self, campaign, feedback, **o) -> None:
         c = self.campaign(campaign)

@@ -52,7 +52,35 @@
     messageBox.className = "ok";
   }
 
-  /* payload: the task's answer fields; check(): an error message or "" */
+  /* The submission did not go through (no answer, or not ours: a proxy's or the server's
+     error page): say so in words, never the parser's, keep the worker's choices and offer to
+     send them again. */
+  function notThrough(detail) {
+    const text = document.createElement("span");
+    text.textContent = "Your answer did not go through" + (detail ? " (" + detail + ")" : "") +
+      ". Your selection is kept: try again. ";
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.id = "retry";
+    retry.textContent = "Try again";
+    // The Submit button's own handler: the task's current choices, checked again.
+    retry.addEventListener("click", () => submitButton.click());
+    messageBox.replaceChildren(text, retry);
+    messageBox.className = "error";
+  }
+
+  /* The server's JSON answer, or null when the body is something else (an HTML error page). */
+  async function answerOf(response) {
+    const type = response.headers.get("Content-Type") || "";
+    if (!type.includes("application/json")) return null;
+    try {
+      return await response.json();
+    } catch (error) {
+      return null;
+    }
+  }
+
+  /* payload: the task's answer fields */
   async function submit(payload) {
     if (busy) return;
     if (preview || !config.can_submit) {
@@ -62,32 +90,44 @@
     busy = true;
     submitButton.disabled = true;
     message("Sending…", "");
+    let result = null;
+    let response;
     try {
       const body = Object.assign({}, payload, {
         token: config.token,
         duration_ms: Math.round(performance.now()),
       });
-      const response = await fetch(config.submit_url, {
+      response = await fetch(config.submit_url, {
         method: "POST",
         headers: {"Content-Type": "application/json"},
         body: JSON.stringify(body),
         credentials: "omit",
       });
-      const result = await response.json();
-      if (!response.ok) {
-        throw new Error(result.error || "The answer was refused.");
-      }
-      document.body.classList.add("submitted");
-      if (config.mode === "mturk") {
-        message("Answer stored; handing the HIT back to Mechanical Turk…", "ok");
-        externalSubmit(result.answer);
-      } else {
-        finishLocal(result);
-      }
+      result = await answerOf(response);
     } catch (error) {
-      message(error.message || "The answer could not be sent; try again.", "error");
-      submitButton.disabled = false;
+      response = null;  // no answer at all: the network, or a server that is down
+    }
+    if (!response || !result || !response.ok) {
+      submitButton.disabled = false;  // the worker may submit again
       busy = false;
+      if (!response) {
+        notThrough("the connection failed");
+      } else if (!result) {
+        notThrough(response.ok ? "the server's answer was not understood"
+                               : "the server answered with error " + response.status);
+      } else if (result.error && response.status < 500) {
+        message(result.error, "error");  // refused, with the server's reason
+      } else {
+        notThrough("the server answered with error " + response.status);
+      }
+      return;
+    }
+    document.body.classList.add("submitted");
+    if (config.mode === "mturk") {
+      message("Answer stored; handing the HIT back to Mechanical Turk…", "ok");
+      externalSubmit(result.answer);
+    } else {
+      finishLocal(result);
     }
   }
 

@@ -164,8 +164,9 @@ class Command(FinelabelCommand):
             "--mode",
             choices=MODES,
             default="invite",
-            help="open pages by simulated-worker invite links, or with MTurk's parameters "
-            "(stores MTurk workers: not on a campaign published on MTurk)",
+            help="open pages by simulated-worker invite links, or with MTurk's parameters on a "
+            "simulated MTurk market whose sync confirms the answers (stores MTurk workers and "
+            "sandbox HITs: not on a campaign published on MTurk)",
         )
         parser.add_argument(
             "--real-time",

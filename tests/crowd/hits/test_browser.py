@@ -12,9 +12,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from crowd.models import Assignment, ClassifyAnswer, ContainsAnswer
+from crowd.models import Assignment, ClassifyAnswer, ClassifyTask, ContainsAnswer, ContainsGrid
+from crowd.services.invites import invite_link
 from tests.browser import needs_chromium, start_chromium
-from tests.crowd.factories import make_campaign, make_classify_task, make_grid
+from tests.crowd.factories import make_campaign, make_classify_task, make_grid, publish
 from tests.crowd.hits.helpers import page_url
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -97,13 +98,20 @@ def shot(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def hit_for(kind: str, public_id: str) -> str:
+    """The task's HIT (published here when it is not yet): answers through MTurk's
+    parameters must name a HIT of the task."""
+    model = ContainsGrid if kind == "contains" else ClassifyTask
+    return publish(model.objects.get(public_id=public_id), f"HIT-{public_id}").hit_id
+
+
 def open_in_frame(driver, turk, live_server, kind, public_id, assignment, **extra) -> None:
     src = live_server.url + page_url(
         kind,
         public_id,
         assignmentId=assignment,
         workerId="WORKER1",
-        hitId="HIT1",
+        hitId=hit_for(kind, public_id),
         turkSubmitTo=turk.origin,
         **extra,
     )
@@ -185,7 +193,9 @@ def test_contains_grid_in_an_mturk_frame_by_mouse_and_keyboard(
     assert as_turk.posts[0]["assignmentId"] == ["ASSIGN1"]
     answer = ContainsAnswer.objects.get(assignment__external_id="ASSIGN1")
     assert set(answer.selections.values_list("item__position", flat=True)) == chosen
-    assert answer.worker.external_id == "WORKER1" and answer.assignment.hit_id == "HIT1"
+    assert answer.worker.external_id == "WORKER1"
+    assert answer.assignment.hit_id == f"HIT-{grid.public_id}"
+    assert answer.verification == "pending"  # until the MTurk sync confirms it
     assert answer.duration_ms > 0
     assert as_turk.posts[0]["answer"] == [str(answer.pk)]
     driver.switch_to.default_content()
@@ -194,16 +204,18 @@ def test_contains_grid_in_an_mturk_frame_by_mouse_and_keyboard(
     shot(driver, "contains-after-submit")
 
 
-def test_contains_preview_shows_the_task_but_cannot_submit(
+def test_contains_preview_shows_the_task_without_its_pictures_and_cannot_submit(
     driver, as_turk, live_server, media_root
 ):
+    """A preview shows the query and the instructions, not the pictures: a picture is shown
+    only to a worker who may answer about it."""
     grid = make_grid(make_campaign(), files=True)
     open_in_frame(
         driver, as_turk, live_server, "contains", grid.public_id, "ASSIGNMENT_ID_NOT_AVAILABLE"
     )
-    cells = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#grid .pick"))
-    wait(driver, thumbnails_loaded)
-    cells[3].click()
+    note = wait(driver, lambda d: d.find_elements(By.ID, "pictures-hidden"))
+    assert "48 images" in note[0].text and grid.query.name in driver.page_source
+    assert not driver.find_elements(By.CSS_SELECTOR, "#grid .pick, #grid img")
     submit = driver.find_element(By.ID, "submit")
     assert not submit.is_enabled()
     assert "Preview" in driver.find_element(By.ID, "banner").text
@@ -220,8 +232,8 @@ def test_other_origins_cannot_frame_the_page(driver, turk, live_server, media_ro
     open_in_frame(driver, turk, live_server, "contains", grid.public_id, "A1")
     assert not driver.find_elements(By.ID, "grid")
     driver.switch_to.default_content()
-    # The same page opened directly (local crowd mode, or a link) still works.
-    driver.get(live_server.url + page_url("contains", grid.public_id))
+    # The same page opened directly (local crowd mode) still works.
+    driver.get(live_server.url + invite_link("contains", grid.public_id, "ann"))
     assert len(driver.find_elements(By.CSS_SELECTOR, "#grid .pick")) == 6
 
 
@@ -307,6 +319,7 @@ def test_contains_page_weight_and_load_time(driver, live_server, media_root, cap
     event) in under 1 s on localhost, with the browser cache off. The machine is shared, so
     the time is the best of five loads after a warm-up (the median is printed too)."""
     grid = make_grid(make_campaign(), files=True)
+    publish(grid, "H1")
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     url = live_server.url + page_url(

@@ -1,4 +1,5 @@
-"""The HIT pages: framing policy, what they reveal (nothing about controls or dataset labels),
+"""The HIT pages: framing policy, what they reveal (nothing about controls or dataset labels,
+no image identifier shared between two tasks, no picture to a page that cannot be answered),
 and local crowd mode with signed invite links."""
 
 from __future__ import annotations
@@ -23,26 +24,35 @@ from crowd.hits.content import TaskContent, classify_content, contains_content
 from crowd.models import ContainsAnswer, Worker
 from crowd.services.invites import invite_link
 from tests.celery_worker import REDIS_URL
-from tests.crowd.factories import make_campaign, make_classify_task, make_grid
+from tests.crowd.factories import make_campaign, make_classify_task, make_grid, publish
 from tests.crowd.hits.helpers import CONFIG, mturk_query, page_config, page_url, post_json
 
 pytestmark = pytest.mark.django_db
+IMAGE_URL = re.compile(r'(?:src|data-full)="(/img/[^"]+)"')
 
 
 @pytest.fixture
 def grid():
-    return make_grid(make_campaign())
+    grid = make_grid(make_campaign())
+    publish(grid, "H1")
+    return grid
 
 
 @pytest.fixture
 def task(grid):
-    return make_classify_task(grid.campaign)
+    task = make_classify_task(grid.campaign)
+    publish(task, "HT1")
+    return task
+
+
+def hit_of(kind: str) -> str:
+    return "H1" if kind == "contains" else "HT1"
 
 
 def test_hit_pages_may_be_framed_by_mturk_only(client, grid, task):
     for url in (
         page_url("contains", grid.public_id, **mturk_query()),
-        page_url("classify", task.public_id, **mturk_query()),
+        page_url("classify", task.public_id, **mturk_query(hit="HT1")),
     ):
         response = client.get(url)
         assert "X-Frame-Options" not in response
@@ -106,6 +116,8 @@ def test_the_grid_page_tells_no_control_apart_and_names_no_file_or_label(client,
     positions = [int(p) for p in re.findall(r'data-position="(\d+)"', html)]
     assert positions == list(range(48))
     assert html.count("<img ") == 48 + 1  # 48 thumbnails and the (empty) larger view
+    for item in items:
+        assert item.image.public_id not in html
 
 
 def test_the_query_is_described_by_synonyms_gloss_and_wikipedia(client, grid):
@@ -118,7 +130,9 @@ def test_the_query_is_described_by_synonyms_gloss_and_wikipedia(client, grid):
 def test_the_classify_page_shows_options_in_their_recorded_order_and_hides_the_dataset_label(
     client, task
 ):
-    html = client.get(page_url("classify", task.public_id, **mturk_query())).content.decode()
+    html = client.get(
+        page_url("classify", task.public_id, **mturk_query(hit="HT1"))
+    ).content.decode()
     options = list(task.options.select_related("label").order_by("position"))
     shown = re.findall(r'<span class="name">([^<]+)</span>', html)
     assert shown == [o.label.name for o in options]
@@ -130,6 +144,49 @@ def test_the_classify_page_shows_options_in_their_recorded_order_and_hides_the_d
     blank = {re.sub(r'(value|aria-label|href)="[^"]*"|>[^<]*<', "", r) for r in rows}
     assert len(blank) == 1
     assert task.image.source not in html and task.image.storage_key not in html
+    assert task.image.public_id not in html
+
+
+def test_two_grid_pages_share_no_image_identifier(client, media_root):
+    """A control recurs in grids of its query: its URL must not. Two grids showing the same
+    five pictures (and a CLASSIFY task showing one of them) have no image URL, nor any run of
+    eight characters of one, in common; no page names an image's public id."""
+    grid = make_grid(make_campaign(), files=True)
+    publish(grid, "H1")
+    controls = [i.image for i in grid.items.filter(is_control=True)]
+    again = make_grid(grid.campaign, query=grid.query, reuse=controls)
+    publish(again, "H2")
+    classify = make_classify_task(grid.campaign)
+    classify.image = controls[0]
+    classify.save()
+    publish(classify, "HT2")
+    pages = [
+        client.get(page_url("contains", g.public_id, **mturk_query(hit=h))).content.decode()
+        for g, h in ((grid, "H1"), (again, "H2"))
+    ]
+    pages.append(
+        client.get(
+            page_url("classify", classify.public_id, **mturk_query(hit="HT2"))
+        ).content.decode()
+    )
+    urls = [set(IMAGE_URL.findall(html)) for html in pages]
+    assert [len(u) for u in urls] == [96, 96, 1]
+
+    def runs(page_urls: set[str]) -> set[str]:
+        tokens = [u.removeprefix("/img/") for u in page_urls]
+        return {t[i : i + 8] for t in tokens for i in range(len(t) - 7)}
+
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not urls[a] & urls[b]
+            assert not runs(urls[a]) & runs(urls[b])
+    for html in pages:
+        for image in controls:
+            assert image.public_id not in html
+    # Every handle still serves its picture's bytes.
+    for url in list(urls[0])[:3] + list(urls[2]):
+        response = client.get(url)
+        assert response.status_code == 200 and "Content-Disposition" not in response
 
 
 def test_local_invite_links_store_answers_as_the_local_worker(client, grid):
@@ -215,9 +272,13 @@ def test_a_tasks_content_is_rendered_once_and_each_worker_gets_its_own_token(
     client, grid, task, kind, django_assert_num_queries
 ):
     public_id = grid.public_id if kind == "contains" else task.public_id
-    first = client.get(page_url(kind, public_id, **mturk_query("A1", "W1"))).content.decode()
-    with django_assert_num_queries(0):
-        second = client.get(page_url(kind, public_id, **mturk_query("A2", "W2"))).content.decode()
+    hit = hit_of(kind)
+    first = client.get(page_url(kind, public_id, **mturk_query("A1", "W1", hit))).content.decode()
+    # A grid asks whether this worker saw some of its pictures under its query (one query).
+    with django_assert_num_queries(1 if kind == "contains" else 0):
+        second = client.get(
+            page_url(kind, public_id, **mturk_query("A2", "W2", hit))
+        ).content.decode()
     for markup in ("{#", "#}", "{%", "{{"):  # no template syntax shows on the page
         assert markup not in first
     task_markup = re.compile(r"<main>.*?<div class=\"submit-row\">", re.S)
@@ -241,10 +302,11 @@ def test_a_tasks_first_render_reads_it_in_two_queries(
     client, grid, task, kind, django_assert_num_queries
 ):
     """The task with its query class or picture, then its cells or options with their labels;
-    no query per option (an option row deferring the task's id would cost one each)."""
+    no query per option (an option row deferring the task's id would cost one each). Then its
+    facts (HITs, campaign state: one query, kept too) and, for a grid, the worker's check."""
     public_id = grid.public_id if kind == "contains" else task.public_id
-    with django_assert_num_queries(2):
-        response = client.get(page_url(kind, public_id, **mturk_query("A1", "W1")))
+    with django_assert_num_queries(2 + 1 + (kind == "contains")):
+        response = client.get(page_url(kind, public_id, **mturk_query("A1", "W1", hit_of(kind))))
     assert response.status_code == 200
 
 
@@ -277,7 +339,7 @@ def test_a_task_rendered_in_one_web_process_serves_the_others(
     url = page_url("contains", grid.public_id, **mturk_query("A1", "W1"))
     first = client.get(url).content.decode()
     caches["hits"].clear()  # another process: nothing kept locally
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the worker's check
         second = client.get(page_url("contains", grid.public_id, **mturk_query("A2", "W2")))
     assert grid.query.gloss in second.content.decode() and grid.query.gloss in first
     config = page_config(client, page_url("contains", grid.public_id, **mturk_query("A3", "W3")))
@@ -291,7 +353,8 @@ def test_a_task_rendered_in_one_web_process_serves_the_others(
         body = {"token": config["token"], "positions": [5]}
         status, _ = post_json(client, config["submit_url"], body)
     assert status == 201
-    assert not any("griditem" in q["sql"] for q in queries.captured_queries)
+    members = '"annotation_griditem"."position"'  # the read of the grid's members
+    assert not any(members in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize("kind", ["contains", "classify"])
@@ -303,8 +366,9 @@ def test_the_kept_page_frame_gives_the_page_the_template_gives(client, grid, tas
     public_id = grid.public_id if kind == "contains" else task.public_id
     link = invite_link(kind, public_id, "ann")
     queries = [
-        mturk_query("A1", "W1"),
-        mturk_query("A2", "W2"),
+        mturk_query("A1", "W1", hit_of(kind)),
+        mturk_query("A2", "W2", hit_of(kind)),
+        mturk_query("A3", "W3", "NOT-OURS"),
         {"assignmentId": "ASSIGNMENT_ID_NOT_AVAILABLE"},
         {**mturk_query(), "turkSubmitTo": "https://evil.example"},
         {"invite": link.split("invite=")[1]},
@@ -319,7 +383,7 @@ def test_the_kept_page_frame_gives_the_page_the_template_gives(client, grid, tas
         expected = render_to_string(
             f"hits/{kind}.html",
             {
-                "task": TaskContent(content.title, content.html),
+                "task": TaskContent(content.title, content.for_page(access.can_submit)),
                 "access": access,
                 "config_script": json_script(
                     {**hit_views.page_config(kind, public_id, access), "token": config.get("token")}

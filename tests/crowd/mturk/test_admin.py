@@ -1,4 +1,5 @@
-"""The campaign's admin page shows its MTurk figures; the MTurk tables are listed."""
+"""The campaign's admin page shows its MTurk figures and the answers waiting for MTurk; the
+MTurk tables are listed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from crowd.models import ContainsGrid, Hit
+from crowd.models import Assignment, ContainsAnswer, ContainsGrid, Hit, Verification, Worker
 from tests.crowd.mturk.conftest import CREATED
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +33,22 @@ def test_campaign_page_shows_hits_money_and_projection(campaign, admin_client):
         created=CREATED,
         expiration=timezone.now() + timedelta(days=1),
     )
+    grid = ContainsGrid.objects.get(number=1)
+    for n, state in enumerate(["pending", "pending", "unconfirmed"]):
+        worker = Worker.objects.create(source="mturk", external_id=f"W{n}")
+        a = Assignment.objects.create(
+            campaign=campaign, kind="contains", grid=grid, worker=worker, external_id=f"A{n}"
+        )
+        ContainsAnswer.objects.create(assignment=a, grid=grid, worker=worker, verification=state)
     page = admin_client.get(reverse("admin:pipeline_campaign_change", args=[campaign.pk]))
     html = page.content.decode()
     assert page.status_code == 200
+    assert "Answers waiting for MTurk</th><td>CONTAINS 2, CLASSIFY 0" in html
+    assert "Answers MTurk did not confirm</th><td>CONTAINS 1, CLASSIFY 0" in html
+    answers = admin_client.get(
+        reverse("admin:crowd_containsanswer_changelist"), {"verification": Verification.PENDING}
+    )
+    assert answers.status_code == 200 and "2 contains answers" in answers.content.decode()
     assert "CONTAINS 1, CLASSIFY 0" in html  # published
     assert "CONTAINS 1, CLASSIFY 3" in html  # not published yet
     assert "$2.16" in html  # committed: 9 x $0.24

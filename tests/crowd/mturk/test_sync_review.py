@@ -1,5 +1,6 @@
-"""Sync and review: reconciliation with missing and extra assignments, approve, reject, bonus,
-block, qualification, expire and extend; the money figures that follow."""
+"""Sync and review: reconciliation with missing and extra assignments, the answers MTurk
+confirms (and those it does not), approve, reject, bonus, block, qualification, expire and
+extend; the money figures that follow."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from crowd.models import (
     MTurkCall,
     MTurkSettings,
     QcStatus,
+    Verification,
     Worker,
 )
 from crowd.mturk import review
@@ -59,8 +61,18 @@ def make_hit(campaign, hit_id="HIT1", *, grid_number=1, max_assignments=9, expir
     )
 
 
-def answer(hit, assignment_id, worker_id, *, qc=QcStatus.PENDING, status="submitted", hit_id=""):
-    """An answer our server received (as the HIT page stores it)."""
+def answer(
+    hit,
+    assignment_id,
+    worker_id,
+    *,
+    qc=QcStatus.PENDING,
+    status="submitted",
+    hit_id="",
+    verification=Verification.CONFIRMED,
+):
+    """An answer our server received (as the HIT page stores it: pending; confirmed, as the
+    sync leaves those MTurk lists)."""
     worker, _ = Worker.objects.get_or_create(source="mturk", external_id=worker_id)
     a = Assignment.objects.create(
         campaign=hit.campaign,
@@ -72,12 +84,18 @@ def answer(hit, assignment_id, worker_id, *, qc=QcStatus.PENDING, status="submit
         status=status,
         submitted_at=SUBMITTED,
     )
-    ContainsAnswer.objects.create(assignment=a, grid=hit.grid, worker=worker, qc_status=qc)
+    ContainsAnswer.objects.create(
+        assignment=a, grid=hit.grid, worker=worker, qc_status=qc, verification=verification
+    )
     return a
 
 
-def mturk_assignment(assignment_id, worker_id, status="Submitted", hit_id="HIT1", **times):
-    return {
+def mturk_assignment(
+    assignment_id, worker_id, status="Submitted", hit_id="HIT1", answer_id=None, **times
+):
+    """An assignment as ListAssignmentsForHIT returns it; `answer_id`: the answer id the page
+    handed in with it (in MTurk's Answer)."""
+    item = {
         "AssignmentId": assignment_id,
         "WorkerId": worker_id,
         "HITId": hit_id,
@@ -85,6 +103,14 @@ def mturk_assignment(assignment_id, worker_id, status="Submitted", hit_id="HIT1"
         "SubmitTime": SUBMITTED,
         **times,
     }
+    if answer_id is not None:
+        item["Answer"] = (
+            '<?xml version="1.0" encoding="ASCII"?><QuestionFormAnswers xmlns="http://'
+            "mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/"
+            'QuestionFormAnswers.xsd"><Answer><QuestionIdentifier>answer</QuestionIdentifier>'
+            f"<FreeText>{answer_id}</FreeText></Answer></QuestionFormAnswers>"
+        )
+    return item
 
 
 def get_hit(stub, hit_id="HIT1", status="Assignable", pending=0, expiration=FUTURE):
@@ -112,8 +138,9 @@ LIST = {
 
 def test_sync_reports_missing_and_extra_assignments_and_updates_statuses(campaign, stub, mturk):
     hit = make_hit(campaign)
-    answer(hit, "A1", "W1")  # MTurk lists it (approved meanwhile by auto-approval)
-    answer(hit, "A2", "W2")  # we have the answer, MTurk lists no such assignment
+    pending = Verification.PENDING
+    answer(hit, "A1", "W1", verification=pending)  # MTurk lists it (approved meanwhile)
+    answer(hit, "A2", "W2", verification=pending)  # MTurk lists no such assignment
     get_hit(stub)
     stub.add_response(
         "list_assignments_for_hit",
@@ -149,6 +176,12 @@ def test_sync_reports_missing_and_extra_assignments_and_updates_statuses(campaig
     assert Assignment.objects.get(external_id="A2").status == "submitted"
     hit.refresh_from_db()
     assert not hit.done and hit.synced_at is not None
+    # MTurk listed A1: its answer counts now. A2 waits: the HIT is still on the market.
+    verification = dict(
+        ContainsAnswer.objects.values_list("assignment__external_id", "verification")
+    )
+    assert verification == {"A1": "confirmed", "A2": "pending"}
+    assert report.confirmed == 1 and report.unconfirmed == []
 
 
 def test_sync_command_prints_the_reconciliation(campaign, stub):
@@ -177,6 +210,8 @@ def test_beat_task_syncs_campaigns_with_open_hits(campaign, stub):
         "imagenet-v2": {
             "hits": 1,
             "updated": 0,
+            "confirmed": 0,
+            "unconfirmed": 0,
             "answers_without_assignment": 0,
             "assignments_without_answer": 0,
         }
@@ -189,6 +224,8 @@ def test_approve_only_answers_that_qc_kept(campaign, stub):
     answer(hit, "A2", "W2", qc=QcStatus.DROPPED_ANSWER, hit_id="HIT1")
     answer(hit, "A3", "W3", qc=QcStatus.PENDING, hit_id="HIT1")
     answer(hit, "A4", "W4", qc=QcStatus.KEPT, hit_id="HIT1", status="approved")
+    # Not confirmed by MTurk: never paid, whatever its status says.
+    answer(hit, "A6", "W6", qc=QcStatus.KEPT, hit_id="HIT1", verification="unconfirmed")
     # A CLASSIFY answer kept by QC is approved as well.
     task = ClassifyTask.objects.get(public_id="task0pub")
     chit = Hit.objects.create(
@@ -227,6 +264,7 @@ def test_approve_only_answers_that_qc_kept(campaign, stub):
         "A3": "submitted",
         "A4": "approved",
         "A5": "approved",
+        "A6": "submitted",
     }
 
 
@@ -482,3 +520,99 @@ def test_money_spent_committed_and_projected(campaign):
 
 def test_sync_report_lines_are_empty_when_all_agree():
     assert SyncReport().lines()[2] == "Answers without an MTurk assignment: 0"
+
+
+# Which answers count: those MTurk confirms
+
+
+def test_sync_confirms_the_answer_mturk_lists_and_no_other(campaign, stub, mturk):
+    """Pending answers (as the pages store MTurk answers): MTurk lists W1's assignment A1 with
+    the answer its page handed in, W3's A3 with another answer id, W4's A4 with no Answer.
+    Someone answered first as W7 under W1's AssignmentId, and as W1 under an invented one."""
+    hit = make_hit(campaign)
+    pending = Verification.PENDING
+    real = answer(hit, "A1", "W1", hit_id="HIT1", verification=pending)
+    thief = answer(hit, "A1", "W7", hit_id="HIT1", verification=pending)
+    invented = answer(hit, "A9", "W1", hit_id="HIT1", verification=pending)
+    other = answer(hit, "A3", "W3", hit_id="HIT1", verification=pending)
+    plain = answer(hit, "A4", "W4", hit_id="HIT1", verification=pending)
+    listed = [
+        mturk_assignment("A1", "W1", answer_id=real.contains_answer.pk),
+        mturk_assignment("A3", "W3", answer_id=other.contains_answer.pk + 1000),
+        mturk_assignment("A4", "W4"),
+    ]
+    get_hit(stub, pending=1)  # a worker still on it: A9 may yet come
+    stub.add_response("list_assignments_for_hit", {"Assignments": listed}, LIST)
+    report = sync_campaign(mturk, campaign)
+
+    def state(a: Assignment) -> str:
+        return ContainsAnswer.objects.get(assignment=a).verification
+
+    assert [state(a) for a in (real, thief, invented, other, plain)] == [
+        "confirmed",
+        "unconfirmed",
+        "pending",
+        "unconfirmed",
+        "confirmed",
+    ]
+    assert report.confirmed == 2
+    assert sorted(report.unconfirmed) == [
+        ("HIT1", "A1", "W7", "MTurk gave this assignment to another worker"),
+        ("HIT1", "A3", "W3", "MTurk's assignment names another answer"),
+    ]
+    # The HIT closes with nothing pending: A9 never came, its answer never counts.
+    get_hit(stub, status="Reviewable")
+    stub.add_response("list_assignments_for_hit", {"Assignments": listed}, LIST)
+    report = sync_campaign(mturk, campaign)
+    assert state(invented) == "unconfirmed" and report.confirmed == 0
+    assert report.unconfirmed == [("HIT1", "A9", "W1", "the HIT closed without this assignment")]
+    lines = "\n".join(report.lines())
+    assert "Answers MTurk does not confirm (never counted): 1" in lines
+    assert "HIT HIT1 assignment A9 worker W1: the HIT closed without this assignment" in lines
+
+
+def test_one_answer_per_worker_and_task_counts(campaign, stub, mturk):
+    """The same worker on one grid through two HITs (the sandbox's and another): the second
+    answer MTurk lists is not confirmed, the first one still counts."""
+    hit = make_hit(campaign)
+    answer(hit, "A1", "W1", hit_id="HIT1")  # confirmed already
+    second = answer(hit, "A2", "W1", hit_id="HIT1", verification=Verification.PENDING)
+    get_hit(stub)
+    stub.add_response(
+        "list_assignments_for_hit",
+        {"Assignments": [mturk_assignment("A1", "W1"), mturk_assignment("A2", "W1")]},
+        LIST,
+    )
+    report = sync_campaign(mturk, campaign)
+    assert ContainsAnswer.objects.get(assignment=second).verification == "unconfirmed"
+    assert report.unconfirmed == [
+        ("HIT1", "A2", "W1", "the worker has another counted answer to this task")
+    ]
+
+
+def test_review_takes_the_assignment_mturk_confirmed(campaign, stub):
+    hit = make_hit(campaign)
+    answer(hit, "A1", "W1", hit_id="HIT1", verification=Verification.PENDING)
+    answer(hit, "A1", "W7", hit_id="HIT1", verification=Verification.PENDING)
+    # Two workers' answers name A1 and MTurk has not said whose it is yet.
+    with pytest.raises(CommandError, match="run `mturk sync` first"):
+        run("reject", "--assignment", "A1", "--feedback", "No.")
+    ContainsAnswer.objects.filter(worker__external_id="W1").update(verification="confirmed")
+    ContainsAnswer.objects.filter(worker__external_id="W7").update(verification="unconfirmed")
+    stub.add_response("reject_assignment", {}, {"AssignmentId": "A1", "RequesterFeedback": "No."})
+    run("reject", "--assignment", "A1", "--feedback", "No.")
+    statuses = dict(Assignment.objects.values_list("worker__external_id", "status"))
+    assert statuses == {"W1": "rejected", "W7": "submitted"}
+
+
+def test_answers_waiting_for_mturk_cost_nothing_and_are_shown(campaign):
+    hit = make_hit(campaign)
+    answer(hit, "A1", "W1", hit_id="HIT1", status="approved")
+    for n in range(2, 5):
+        answer(hit, f"A{n}", f"W{n}", hit_id="HIT1", verification=Verification.PENDING)
+    answer(hit, "A5", "W5", hit_id="HIT1", verification=Verification.UNCONFIRMED)
+    s = mturk_summary(campaign, sandbox=True)
+    assert (s.approved, s.submitted) == (1, 0)
+    out = run("summary", "--campaign", str(campaign.pk))
+    assert "waiting for MTurk to confirm them (not counted yet): CONTAINS 3, CLASSIFY 0" in out
+    assert "not confirmed by MTurk (never counted): CONTAINS 1, CLASSIFY 0" in out

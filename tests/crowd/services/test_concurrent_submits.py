@@ -1,6 +1,7 @@
 """Simultaneous submits on PostgreSQL: one assignment sent many times at once stores one
 answer and every request gets that answer back; one worker racing two assignments of the
-same grid gets one stored and the other refused."""
+same grid gets one counted answer and the other refused (MTurk answers, which wait for the
+sync to say which assignment is the worker's, are all kept pending)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import threading
 import pytest
 from django.db import connection
 
-from crowd.models import Assignment, ContainsAnswer, ContainsSelection
-from crowd.services.answers import SubmissionError, Submitter, submit_contains
-from tests.crowd.factories import make_campaign, make_grid
+from crowd.models import Assignment, ContainsAnswer, ContainsSelection, Worker
+from crowd.services.answers import submit_contains
+from crowd.services.submission_input import SubmissionError, Submitter
+from tests.crowd.factories import make_campaign, make_grid, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,6 +42,7 @@ def at_once(calls: list) -> list:
 
 def test_one_assignment_sent_many_times_at_once_is_stored_once():
     grid = make_grid(make_campaign())
+    publish(grid, "H1")
     submitter = Submitter("W1", "A1", "H1")
     results = at_once(
         [lambda: submit_contains(grid.public_id, submitter, [3, 4], 900) for _ in range(8)]
@@ -53,12 +56,28 @@ def test_one_assignment_sent_many_times_at_once_is_stored_once():
 
 def test_one_worker_racing_two_assignments_of_a_grid_gets_one_answer():
     grid = make_grid(make_campaign())
+    local = Worker.Source.LOCAL
     results = at_once(
         [
-            lambda n=n: submit_contains(grid.public_id, Submitter("W1", f"A{n}"), [n], 10)
+            lambda n=n: submit_contains(
+                grid.public_id, Submitter("ann", f"local-{n}", source=local), [n], 10
+            )
             for n in range(6)
         ]
     )
     refused = [r for r in results if isinstance(r, SubmissionError)]
     assert len(refused) == 5 and all(r.code == "already_answered" for r in refused)
     assert ContainsAnswer.objects.count() == 1 and Assignment.objects.count() == 1
+
+
+def test_an_mturk_worker_racing_assignments_of_a_grid_leaves_them_pending():
+    grid = make_grid(make_campaign())
+    publish(grid, "H1")
+    results = at_once(
+        [
+            lambda n=n: submit_contains(grid.public_id, Submitter("W1", f"A{n}", "H1"), [n], 10)
+            for n in range(4)
+        ]
+    )
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert set(ContainsAnswer.objects.values_list("verification", flat=True)) == {"pending"}

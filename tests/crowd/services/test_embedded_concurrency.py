@@ -25,9 +25,11 @@ CONFIG = re.compile(r'<script id="hit-config" type="application/json">(.*?)</scr
 pytestmark = pytest.mark.slow
 
 BUILD = """
-from tests.crowd.factories import make_campaign, make_classify_task, make_grid
+from tests.crowd.factories import make_campaign, make_classify_task, make_grid, publish
 campaign = make_campaign()
-print(make_grid(campaign).public_id, make_classify_task(campaign).public_id)
+grid, task = make_grid(campaign), make_classify_task(campaign)
+publish(grid, "H"), publish(task, "HT")
+print(grid.public_id, task.public_id)
 """
 
 
@@ -98,7 +100,7 @@ def test_concurrent_submits_on_sqlite_are_all_stored_once(embedded_server):
         query = {
             "assignmentId": f"A{n}",
             "workerId": f"W{n}",
-            "hitId": "H",
+            "hitId": "H" if kind == "contains" else "HT",
             "turkSubmitTo": "https://workersandbox.mturk.com",
         }
         status, html = request(port, "GET", f"/hit/{kind}/{public_id}/?{urlencode(query)}")

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from crowd.models import Assignment, ClassifyAnswer, ContainsAnswer, Worker
 from crowd.services import first_answer
-from crowd.services.answers import Stored, Submitter, submit_classify, submit_contains
-from tests.crowd.factories import make_campaign, make_classify_task, make_grid
+from crowd.services.answers import Stored, submit_classify, submit_contains
+from crowd.services.submission_input import Submitter
+from tests.crowd.factories import make_campaign, make_classify_task, make_grid, publish
 
 # The statement runs in autocommit; it is PostgreSQL's (SQLite takes the ORM path).
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -47,11 +48,20 @@ def stored_rows(answer) -> dict:
     return rows
 
 
-def test_a_first_answer_is_one_query(django_assert_num_queries):
+def published_grid():
     grid = make_grid(make_campaign())
-    submit_contains(grid.public_id, Submitter("W1", "A1"), [1], 10)  # reads the members
+    publish(grid, "H")
+    return grid
+
+
+def test_a_first_answer_is_one_query(django_assert_num_queries):
+    """Whatever it checks too: a HIT of the task (kept), the campaign not done, the task not
+    full, the worker not blocked, without a counted answer, and not shown this grid's pictures
+    under its query before."""
+    grid = published_grid()
+    submit_contains(grid.public_id, Submitter("W1", "A1", "H"), [1], 10)  # reads the members
     with django_assert_num_queries(1):
-        stored = submit_contains(grid.public_id, Submitter("W2", "A2", "H2"), [4, 2], 500)
+        stored = submit_contains(grid.public_id, Submitter("W2", "A2", "H"), [4, 2], 500)
     assert stored.created and stored.campaign_id == grid.campaign_id
     answer = ContainsAnswer.objects.get(pk=stored.answer_id)
     assert answer.assignment_id == stored.assignment_id
@@ -59,10 +69,10 @@ def test_a_first_answer_is_one_query(django_assert_num_queries):
 
 
 def test_a_repeat_is_the_failed_statement_and_one_lookup(django_assert_num_queries):
-    grid = make_grid(make_campaign())
-    first = submit_contains(grid.public_id, Submitter("W1", "A1"), [1], 10)
+    grid = published_grid()
+    first = submit_contains(grid.public_id, Submitter("W1", "A1", "H"), [1], 10)
     with django_assert_num_queries(2):
-        again = submit_contains(grid.public_id, Submitter("W1", "A1"), [2], 10)
+        again = submit_contains(grid.public_id, Submitter("W1", "A1", "H"), [2], 10)
     assert again == Stored(
         first.answer_id, first.assignment_id, first.worker_id, grid.campaign_id, created=False
     )
@@ -73,11 +83,13 @@ def test_the_statement_stores_what_the_orm_path_stores(kind, monkeypatch):
     campaign = make_campaign()
     if kind == "contains":
         task = make_grid(campaign)
+        publish(task, "H")
 
         def submit(n: int):
             return submit_contains(task.public_id, Submitter(f"W{n}", f"A{n}", "H"), [7, 3], 900)
     else:
         task = make_classify_task(campaign)
+        publish(task, "H")
 
         def submit(n: int):
             return submit_classify(task.public_id, Submitter(f"W{n}", f"A{n}", "H"), [1, 4], 4, 60)
@@ -92,11 +104,12 @@ def test_the_statement_stores_what_the_orm_path_stores(kind, monkeypatch):
         rows["worker"].pop("external_id"), rows["assignment"].pop("external_id")
     assert one == two
     assert one["assignment"]["status"] == "submitted" and one["answer"]["qc_status"] == "pending"
+    assert one["answer"]["verification"] == "pending"
     assert len(one["members"]) == 2
 
 
 def test_a_blocked_worker_stores_nothing():
-    grid = make_grid(make_campaign())
+    grid = published_grid()
     Worker.objects.create(external_id="W9", blocked=True)
     inserted = first_answer.insert_first_answer(
         "contains", grid.pk, grid.campaign_id, ("mturk", "W9"), ("A9", ""), {"duration_ms": 1},
@@ -110,7 +123,7 @@ def test_a_worker_row_made_meanwhile_sends_the_answer_down_the_orm_path():
     """Another transaction creates the worker's row while the statement runs: the statement
     waits for it, cannot see the committed row in its snapshot and stores nothing; the submit
     then stores the answer through the ORM path."""
-    grid = make_grid(make_campaign())
+    grid = published_grid()
     other = connections.create_connection("default")
     other.set_autocommit(False)
     with other.cursor() as cur:
@@ -122,7 +135,7 @@ def test_a_worker_row_made_meanwhile_sends_the_answer_down_the_orm_path():
 
     def submit() -> None:
         try:
-            result.append(submit_contains(grid.public_id, Submitter("W1", "A1"), [5], 10))
+            result.append(submit_contains(grid.public_id, Submitter("W1", "A1", "H"), [5], 10))
         finally:
             connection.close()
 
@@ -148,14 +161,14 @@ def prepared_names() -> set[str]:
 def submitted_sql(grid, n: int) -> list[str]:
     """The statements one first answer ran."""
     with CaptureQueriesContext(connection) as ctx:
-        stored = submit_contains(grid.public_id, Submitter(f"W{n}", f"A{n}"), [n % 48], 10)
+        stored = submit_contains(grid.public_id, Submitter(f"W{n}", f"A{n}", "H"), [n % 48], 10)
     assert ContainsAnswer.objects.filter(pk=stored.answer_id, worker__external_id=f"W{n}").exists()
     return [q["sql"].split(None, 1)[0] for q in ctx.captured_queries]
 
 
 def test_the_statement_is_prepared_once_per_connection():
-    grid = make_grid(make_campaign())
-    submit_contains(grid.public_id, Submitter("W0", "A0"), [1], 10)  # reads the members
+    grid = published_grid()
+    submit_contains(grid.public_id, Submitter("W0", "A0", "H"), [1], 10)  # reads the members
     assert submitted_sql(grid, 1) == ["EXECUTE"]
     assert submitted_sql(grid, 2) == ["EXECUTE"]
     assert prepared_names() == {"finelabel_first_contains_duration_ms"}
@@ -165,7 +178,7 @@ def test_the_statement_is_prepared_once_per_connection():
 
 
 def test_a_prepared_statement_dropped_behind_its_back_is_prepared_again():
-    grid = make_grid(make_campaign())
+    grid = published_grid()
     submitted_sql(grid, 1)
     with connection.cursor() as cur:
         cur.execute("DEALLOCATE ALL")  # as a connection pooler's reset does
@@ -176,7 +189,25 @@ def test_a_prepared_statement_dropped_behind_its_back_is_prepared_again():
 
 def test_with_the_setting_off_nothing_is_prepared(settings):
     settings.FINELABEL_PREPARED_SUBMIT = False
-    grid = make_grid(make_campaign())
+    grid = published_grid()
     assert submitted_sql(grid, 1)[-1] == "WITH"
     assert submitted_sql(grid, 2) == ["WITH"]
     assert prepared_names() == set()
+
+
+def test_a_refused_first_answer_stores_nothing_not_even_its_worker():
+    """The statement checks before it inserts: a full task stores no worker row either."""
+    grid = make_grid(make_campaign())
+    publish(grid, "H", max_assignments=1)
+    grid.campaign.contains_assignments = 1
+    grid.campaign.save()
+    local = Worker.Source.LOCAL
+    submit_contains(grid.public_id, Submitter("ann", "local-1", source=local), [1], 10)
+    kind, task, campaign = "contains", grid.pk, grid.campaign_id
+    inserted = first_answer.insert_first_answer(
+        kind, task, campaign, ("mturk", "W5"), ("A5", "H"), {"duration_ms": 1}, [],
+        timezone.now(), verification="pending",
+    )  # fmt: skip
+    assert inserted == first_answer.FULL
+    assert not Worker.objects.filter(external_id="W5").exists()
+    assert ContainsAnswer.objects.count() == 1
