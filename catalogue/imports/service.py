@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -30,6 +31,9 @@ from catalogue.imports.processing import Failed, LocalStore, Naming, Processed, 
 from catalogue.imports.sources import ImportItem
 from catalogue.models import Dataset, Image, LabelClass
 from pipeline.stages.statistics import analyze
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 BATCH_SIZE = 250  # rows a transaction: small, so the last one after the workers finish is short
 CHUNK_SIZE = 8  # images a worker task
@@ -97,8 +101,16 @@ def _processed_stream(
         s3_options=s3_client_options(),
         store=local_store(),
     )
-    batches = [locators[i : i + CHUNK_SIZE] for i in range(0, len(locators), CHUNK_SIZE)]
-    if workers <= 1 or len(locators) < 2:
+    return in_batches(work, locators, workers, CHUNK_SIZE)
+
+
+def in_batches(
+    work: Callable[[list[T]], Iterable[R]], items: list[T], workers: int, size: int
+) -> Iterator[R]:
+    """`work` over `items` in batches of `size`: in this process when one worker (or one item)
+    is all there is, else in a pool of forked workers, each batch's results as it ends."""
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    if workers <= 1 or len(items) < 2:
         for batch in batches:
             yield from work(batch)
         return

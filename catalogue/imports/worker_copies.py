@@ -10,7 +10,6 @@ only takes images whose worker_key is still empty, and each batch's rows are sav
 
 from __future__ import annotations
 
-import multiprocessing
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,10 +27,15 @@ from catalogue.imports.processing import (
     StoredImage,
     reclean_batch,
 )
-from catalogue.imports.service import local_store, s3_client_options, worker_count
+from catalogue.imports.service import (
+    CHUNK_SIZE,
+    in_batches,
+    local_store,
+    s3_client_options,
+    worker_count,
+)
 from catalogue.models import Image
 
-CHUNK_SIZE = 8  # images a worker task
 BATCH_SIZE = 250  # rows an UPDATE transaction
 
 
@@ -67,14 +71,7 @@ def _results(rows: list[StoredImage], workers: int) -> Iterable[Recleaned | Fail
         s3_options=s3_client_options(),
         store=local_store(),
     )
-    batches = [rows[i : i + CHUNK_SIZE] for i in range(0, len(rows), CHUNK_SIZE)]
-    if workers <= 1 or len(rows) < 2:
-        for batch in batches:
-            yield from work(batch)
-        return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for results in pool.imap_unordered(work, batches):
-            yield from results
+    return in_batches(work, rows, workers, CHUNK_SIZE)
 
 
 def clean_images(
