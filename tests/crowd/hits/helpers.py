@@ -35,3 +35,15 @@ def post_json(client, url: str, body) -> tuple[int, dict]:
     raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
     response = client.post(url, raw, content_type="application/json")
     return response.status_code, response.json()
+
+
+def nothing_stored() -> bool:
+    """No answer, assignment or worker row: what a refused submit must leave."""
+    from crowd.models import Assignment, ClassifyAnswer, ContainsAnswer, Worker
+
+    return not (
+        ContainsAnswer.objects.exists()
+        or ClassifyAnswer.objects.exists()
+        or Assignment.objects.exists()
+        or Worker.objects.exists()
+    )

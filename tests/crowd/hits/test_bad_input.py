@@ -10,34 +10,16 @@ import logging
 import pytest
 
 from crowd.hits import views as hit_views
-from crowd.models import Assignment, ClassifyAnswer, ContainsAnswer, Worker
-from tests.crowd.factories import make_campaign, make_classify_task, make_grid, publish
-from tests.crowd.hits.helpers import CONFIG, mturk_query, page_config, page_url, post_json
+from tests.crowd.hits.helpers import (
+    CONFIG,
+    mturk_query,
+    nothing_stored,
+    page_config,
+    page_url,
+    post_json,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def grid():
-    grid = make_grid(make_campaign())
-    publish(grid, "H1")
-    return grid
-
-
-@pytest.fixture
-def task():
-    task = make_classify_task(make_campaign())
-    publish(task, "HT1")
-    return task
-
-
-def nothing_stored() -> bool:
-    return not (
-        ContainsAnswer.objects.exists()
-        or ClassifyAnswer.objects.exists()
-        or Assignment.objects.exists()
-        or Worker.objects.exists()
-    )
 
 
 def assert_malformed(response, words: str) -> None:

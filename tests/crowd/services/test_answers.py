@@ -18,33 +18,10 @@ from crowd.models import (
 from crowd.services.invites import invite_link
 from crowd.services.submission_input import Submitter
 from pipeline.models import Campaign
-from tests.crowd.factories import make_campaign, make_classify_task, make_grid, publish
-from tests.crowd.hits.helpers import mturk_query, page_config, page_url, post_json
+from tests.crowd.factories import make_campaign, make_grid, publish
+from tests.crowd.hits.helpers import mturk_query, nothing_stored, page_config, page_url, post_json
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def grid():
-    grid = make_grid(make_campaign())
-    publish(grid, "H1")
-    return grid
-
-
-@pytest.fixture
-def task():
-    task = make_classify_task(make_campaign())
-    publish(task, "HT1")
-    return task
-
-
-def nothing_stored() -> bool:
-    return not (
-        ContainsAnswer.objects.exists()
-        or ClassifyAnswer.objects.exists()
-        or Assignment.objects.exists()
-        or Worker.objects.exists()
-    )
 
 
 def open_grid(client, grid, **ids):
