@@ -132,8 +132,9 @@ TEMPLATES = [
 # Database: SQLite under var/ unless DATABASE_URL is set.
 EMBEDDED_DATABASE = not os.environ.get("DATABASE_URL")
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'finelabel.sqlite3'}",
+    # An empty DATABASE_URL means the embedded default too, as EMBEDDED_DATABASE says.
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'finelabel.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         # A kept connection is checked (one round trip) before the first query of each
         # request: one the database dropped (restart, failover, idle timeout) is replaced

@@ -51,3 +51,13 @@ def test_embedded_default_migrates_and_serves(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_an_empty_database_url_means_the_embedded_default():
+    env = {**os.environ, "DATABASE_URL": "", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.db.backends.sqlite3"

@@ -10,6 +10,7 @@ class Superclass(models.Model):
 
     class Meta:
         db_table = "annotation_superclass"
+        verbose_name_plural = "superclasses"
         ordering = ["name"]
 
     def __str__(self) -> str:

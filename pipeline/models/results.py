@@ -135,6 +135,7 @@ class SelectionFrequency(models.Model):
 
     class Meta:
         db_table = "annotation_selectionfrequency"
+        verbose_name_plural = "selection frequencies"
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "image", "label"], name="selection_frequency_unique"
