@@ -75,6 +75,25 @@ class Campaign(models.Model):
     classify_qc_worker_flagged_share = models.FloatField(
         default=PAPER.classify_qc_worker_flagged_share, validators=UNIT
     )
+    # Adaptive collection: each task is published with the minimum and gets more answers, up
+    # to contains_assignments / classify_assignments, only while its outcome is not settled.
+    # None keeps the paper's fixed design (every task gets the maximum at once).
+    contains_min_assignments = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text="Answers each grid is published with (adaptive); blank: all at once.",
+    )
+    classify_min_assignments = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text="Answers each CLASSIFY task is published with (adaptive); blank: all at once.",
+    )
+    # Lifecycle beside the stage state: a paused campaign publishes nothing and its pages take
+    # no answers until resumed; a closed one takes none again.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     # Mechanical Turk: the most this campaign may cost, rewards, bonuses and fees included.
     mturk_budget = models.DecimalField(
         max_digits=10,
@@ -96,6 +115,16 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=models.Q(candidate_min__lte=models.F("candidate_max")),
                 name="campaign_candidate_min_le_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contains_min_assignments__isnull=True)
+                | models.Q(contains_min_assignments__lte=models.F("contains_assignments")),
+                name="campaign_contains_min_le_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(classify_min_assignments__isnull=True)
+                | models.Q(classify_min_assignments__lte=models.F("classify_assignments")),
+                name="campaign_classify_min_le_max",
             ),
         ]
 
