@@ -18,6 +18,7 @@ from crowd.models import (
     ContainsSelection,
     GridItem,
     QcStatus,
+    Verification,
     Worker,
 )
 from dashboard import figure_data as data
@@ -74,6 +75,9 @@ class CrowdProgress:
     dropped: int
     first: dt.datetime | None
     last: dt.datetime | None
+    # MTurk answers count only once the sync confirms them (crowd.models.Verification).
+    pending: int = 0
+    unconfirmed: int = 0
 
     @property
     def percent(self) -> float:
@@ -95,6 +99,8 @@ def crowd_progress(campaign: Campaign) -> list[CrowdProgress]:
             dropped=Count("id", filter=Q(qc_status__in=DROPPED)),
             first=Min("submitted_at"),
             last=Max("submitted_at"),
+            pending=Count("id", filter=Q(verification=Verification.PENDING)),
+            unconfirmed=Count("id", filter=Q(verification=Verification.UNCONFIRMED)),
         )
         return CrowdProgress(
             name,
@@ -105,6 +111,8 @@ def crowd_progress(campaign: Campaign) -> list[CrowdProgress]:
             agg["dropped"],
             agg["first"],
             agg["last"],
+            agg["pending"],
+            agg["unconfirmed"],
         )
 
     grids = ContainsGrid.objects.filter(campaign=campaign).count()

@@ -190,3 +190,15 @@ def test_dashboard_shows_hits_assignments_and_money_of_an_mturk_campaign(staff_c
         response = staff_client.get(url)
     assert response.context["costs"].hits_published == 4
     assert len(after) == len(before), (len(after), len(before))
+
+
+def test_dashboard_shows_answers_waiting_for_mturk_and_those_never_counted(staff_client, campaign):
+    from crowd.models import ContainsAnswer, Verification
+
+    answers = ContainsAnswer.objects.filter(grid__campaign=campaign).order_by("pk")
+    ids = list(answers.values_list("pk", flat=True)[:5])
+    ContainsAnswer.objects.filter(pk__in=ids[:3]).update(verification=Verification.PENDING)
+    ContainsAnswer.objects.filter(pk__in=ids[3:]).update(verification=Verification.UNCONFIRMED)
+    html = staff_client.get(reverse("dashboard", args=[campaign.pk])).content.decode()
+    assert "3 waiting for MTurk to confirm them (not counted yet)" in html
+    assert "2 not confirmed by MTurk (never counted)" in html
