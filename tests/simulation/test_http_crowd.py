@@ -100,7 +100,10 @@ def test_spammers_and_control_ignorers_are_caught_by_qc(make_campaign):
     assert spam.filter(qc_status=QcStatus.KEPT).count() < 0.05 * spam.count()
     assert honest.filter(qc_status=QcStatus.KEPT).count() > 0.97 * honest.count()
     ignorers = ContainsAnswer.objects.filter(worker__in=sim.spammers[simulate.IGNORE_CONTROLS])
-    assert ignorers.filter(qc_status=QcStatus.KEPT).count() < 0.05 * ignorers.count()
+    # An ignorer still selects each control at the spam rate (0.1), so now and then one of its
+    # few grids passes the control check: over seeds 1-20, 0 to 2 of about 22 answers were
+    # kept (the total above stays under 5%).
+    assert ignorers.filter(qc_status=QcStatus.KEPT).count() < 0.15 * ignorers.count()
 
 
 @pytest.mark.django_db
