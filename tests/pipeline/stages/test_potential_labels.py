@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -278,6 +279,35 @@ def test_demo_runs_the_stage_with_random_weights(catalogue, media_root, settings
     assert labelled.filter(num_objects=2, image__source__contains="_with_").count() >= 5
     # ...and ends by saying what the final labels are and where to see them.
     check_where_to_look(out.getvalue(), campaign, labelled, images, tmp_path)
+    check_pages_with_ground_truth(campaign)
+
+
+def check_pages_with_ground_truth(campaign) -> None:
+    """After `import_ground_truth --dataset demo --campaign ID` (a ground-truth set shared by
+    every campaign of the dataset), the dashboard, the review home, the export and the scores
+    still answer, on the embedded default as on PostgreSQL."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from review.models import GroundTruthSet
+
+    args = ["--dataset", "demo", "--campaign", str(campaign.pk)]
+    call_command("import_ground_truth", *args, stdout=io.StringIO(), verbosity=0)
+    assert GroundTruthSet.objects.exists()
+    staff = Client()
+    staff.force_login(get_user_model().objects.get(username="admin"))
+    for path in (
+        f"/dashboard/{campaign.pk}/",
+        f"/dashboard/{campaign.pk}/?scores=1",
+        "/review/",
+        f"/api/campaigns/{campaign.pk}/export/?format=json",
+    ):
+        assert staff.get(path).status_code == 200, path
+    model = ModelPrediction.objects.filter(image__dataset=campaign.dataset).first().model_name
+    scores = io.StringIO()
+    truth = f"crowd-{campaign.pk}"
+    call_command("score", "--models", model, "--ground-truth", truth, "--no-queue", stdout=scores)
+    assert model in scores.getvalue() and "%" in scores.getvalue()
 
 
 def check_where_to_look(printed: str, campaign, labelled, images: int, tmp_path) -> None:
@@ -351,3 +381,23 @@ def test_old_command_name_still_runs_the_stage(campaign):
     args = ["--campaign", str(campaign.pk), "--random-weights", "--workers", "0"]
     call_command("compute_candidates", *args, stdout=io.StringIO(), verbosity=0)
     assert ModelPrediction.objects.count() == IMAGES * len(TINY)
+
+
+def test_command_without_weights_or_network_fails_fast(campaign, settings, tmp_path, monkeypatch):
+    """No weights folder, an empty hub cache and a hub nobody answers: the error comes at
+    once (not after the hub client's minute of retries), on one line naming what to do."""
+    from huggingface_hub import constants as hf_constants
+
+    from tests.helpers import free_port
+
+    settings.FINELABEL_WEIGHTS_DIR = ""
+    monkeypatch.setattr(hf_constants, "ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    started = time.monotonic()
+    with pytest.raises(CommandError) as error:
+        command("--campaign", str(campaign.pk), "--workers", "0")
+    assert time.monotonic() - started < 5
+    message = str(error.value)
+    assert "--random-weights" in message and "FINELABEL_WEIGHTS_DIR" in message
+    assert "cannot be reached" in message and "\n" not in message
+    assert not StageRun.objects.exists() and not ModelPrediction.objects.exists()
