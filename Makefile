@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make demo   set up and run the application on a fresh machine (embedded default)
+#   make demo DEMO_ARGS=--adaptive   the same with adaptive collection (3 to 9 answers per task)
 #   make test   set up and run the whole test suite: on PostgreSQL and Redis, then on the
 #               embedded default (SQLite, no broker)
 SHELL := /bin/bash
@@ -41,7 +42,7 @@ setup: venv system
 	$(PY) manage.py load_imagenet_classes
 
 demo: setup
-	$(PY) manage.py demo --host http://$(HOST)
+	$(PY) manage.py demo --host http://$(HOST) $(DEMO_ARGS)
 	@echo "Serving finelabel on http://$(HOST)/ (admin: http://$(HOST)/admin/); Ctrl-C to stop."
 	$(PY) manage.py runserver $(HOST) --noreload
 

@@ -105,6 +105,7 @@ def make_campaign(n_images: int, seed: int):
             classes[i % len(classes)],
             f"k{i}",
             f"t{i}",
+            f"k{i}",  # worker_key: the bench's pictures carry no metadata
             f"{i:064x}",
             500,
             375,
@@ -120,6 +121,7 @@ def make_campaign(n_images: int, seed: int):
         "label_id",
         "storage_key",
         "thumbnail_key",
+        "worker_key",
         "sha256",
         "width",
         "height",

@@ -27,7 +27,11 @@ Modes:
 - `--embedded`: the demo's setup (no DATABASE_URL: SQLite under a temporary var dir, served
   by `manage.py runserver`), 50 workers; no request may fail;
 - `--compare`: runs of granian and gunicorn configurations one after the other, the figures
-  that chose the default; gunicorn gthread 3x4 (bench/gunicorn_conf.py) is the baseline.
+  that chose the default; gunicorn gthread 3x4 (bench/gunicorn_conf.py) is the baseline;
+- `--adaptive` (alone or with `--embedded`): an adaptive campaign (3 answers first, at most
+  9) answered in rounds, with the sync confirming the answers and the adaptive decisions
+  between them, until every task is settled or at its maximum (bench/load_adaptive.py). The
+  figures cover every round (no warm-up is left out), and no closed loop follows.
 
 CPU time per answer is read from /proc for the server's processes, the PostgreSQL backends of
 the bench database and this client (with SQLite, the database's work counts as the app's): on
@@ -51,13 +55,15 @@ in the same run; with `--compare`, gunicorn gthread 3x4.
 
 Run: `.venv/bin/python bench/load.py [--rate 310] [--seconds 20] [--workers N]
 [--kill-worker | --embedded | --compare]` (`--database-url`, `--cache-url`; `--repeat-rate`,
-`--drop-rate` and `--think-ms` shape the crowd). Measured figures: bench/README.md.
+`--drop-rate` and `--think-ms` shape the crowd; `--adaptive`). Measured figures: bench/README.md.
 
 Last line: `answers_per_s p50_ms p99_ms lost doubled`, then `offered_per_s page_p50_ms
 page_p99_ms start_late_p99_ms warmup_p99_ms acked failed_requests refused gave_up wrong_repeat
 health_rps app_cpu_ms_per_answer db_cpu_ms_per_answer client_cpu_ms_per_answer mismatched
 unacked`, `killed_pid workers_after` with `--kill-worker`, `max_answers_per_s saturated_p50_ms
-saturated_p99_ms` after a closed loop, and `answers_vs_health`, each as key=value.
+saturated_p99_ms` after a closed loop, `after_warmup_p99_ms adaptive_answers_saved
+answers_collected answers_fixed unconfirmed waiting over_maximum rounds extended sync_s` with
+`--adaptive`, and `answers_vs_health`, each as key=value.
 """
 
 from __future__ import annotations
@@ -115,6 +121,9 @@ OFFERED_RATE = 310.0
 # Figures that must be 0: an answer lost, stored twice, stored wrong, refused, or a repeat
 # answered with another answer than the first.
 BROKEN = ("lost", "doubled", "mismatched", "refused", "wrong_repeat")
+# And with --adaptive: an acknowledged answer the sync did not confirm, a task left short of
+# the answers asked of it, or one with more counted answers than the maximum.
+ADAPTIVE_BROKEN = ("unconfirmed", "waiting", "over_maximum")
 
 
 # ---------------------------------------------------------------- database and campaign
@@ -142,6 +151,9 @@ class Task:
     query: int | None  # a grid's query class (None for CLASSIFY)
     labels: tuple[int, ...]  # dataset label of the picture at each position / each option
     true_label: int | None = None  # a CLASSIFY task's picture: its dataset label
+    # A grid's control positions; None: those whose picture holds the query (the default
+    # campaign's controls are pictures of other classes).
+    controls: frozenset[int] | None = None
 
     @property
     def size(self) -> int:
@@ -173,9 +185,23 @@ def read_tasks(campaign, grids: int, tasks: int) -> list[Task]:
     ]
 
 
-def build_campaign(grids: int, tasks: int) -> list[Task]:
-    """The bench campaign (reused when it already has enough tasks): `grids` CONTAINS grids of
-    48 pictures and `tasks` CLASSIFY tasks of 5 candidate labels, built with the ORM."""
+def drop_campaign(name: str) -> None:
+    """Delete a bench campaign, its HITs and its dataset."""
+    from catalogue.models import Dataset
+    from crowd.models import Hit
+    from pipeline.models import Campaign
+
+    Hit.objects.filter(campaign__name=name).delete()  # protected: gone first
+    Campaign.objects.filter(name=name).delete()
+    Dataset.objects.filter(name=name).delete()
+
+
+def build_campaign(
+    grids: int, tasks: int, name: str = CAMPAIGN, minimums: tuple[int, int] | None = None
+) -> list[Task]:
+    """The bench campaign `name` (reused when it already has enough tasks): `grids` CONTAINS
+    grids of 48 pictures and `tasks` CLASSIFY tasks of 5 candidate labels, built with the ORM.
+    `minimums`: (contains, classify) minimum answers of an adaptive campaign."""
     import io
 
     from django.core.files.base import ContentFile
@@ -184,11 +210,11 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
 
     from catalogue.imports.processing import make_thumbnail
     from catalogue.models import Dataset, Image, LabelClass
-    from crowd.models import ClassifyOption, ClassifyTask, ContainsGrid, GridItem, Hit
+    from crowd.models import ClassifyOption, ClassifyTask, ContainsGrid, GridItem
     from pipeline.models import Campaign
     from tests.crowd.factories import photo_jpeg
 
-    campaign = Campaign.objects.filter(name=CAMPAIGN).first()
+    campaign = Campaign.objects.filter(name=name).first()
     if campaign is not None:
         found = read_tasks(campaign, grids, tasks)
         queries = [t.query for t in found if t.kind == "contains"]
@@ -204,15 +230,19 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
         ):
             publish_tasks(campaign)
             return found
-        Hit.objects.filter(campaign=campaign).delete()  # protected: gone first
-        campaign.delete()
-        Dataset.objects.filter(name=CAMPAIGN).delete()
+        drop_campaign(name)
     labels = list(LabelClass.objects.order_by("index")[:1000])
     if len(labels) < 100:
         raise SystemExit("The class catalogue is not loaded.")
     rng = random.Random(7)
-    dataset = Dataset.objects.create(name=CAMPAIGN)
-    campaign = Campaign.objects.create(name=CAMPAIGN, dataset=dataset)
+    dataset = Dataset.objects.create(name=name)
+    contains_min, classify_min = minimums or (None, None)
+    campaign = Campaign.objects.create(
+        name=name,
+        dataset=dataset,
+        contains_min_assignments=contains_min,
+        classify_min_assignments=classify_min,
+    )
     # 48 real pictures with thumbnails; every image row points at one of them.
     files = []
     for n in range(48):
@@ -281,12 +311,15 @@ def build_campaign(grids: int, tasks: int) -> list[Task]:
 def publish_tasks(campaign) -> None:
     """A sandbox HIT `H<public id>` for every task, the hitId the simulated workers put in the
     page URL: answers through MTurk's parameters must name a HIT the campaign published. They
-    stay pending (no sync runs here), which costs the submit nothing more."""
+    stay pending (no sync runs here, but in --adaptive mode), which costs the submit nothing
+    more. Each HIT has the assignments the task is published with: all 9 (the fixed design),
+    or an adaptive campaign's minimum."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     from crowd.models import ClassifyTask, ContainsGrid, Hit
+    from pipeline.stages.adaptive import first_target
 
     now = timezone.now()
     rows = [
@@ -299,7 +332,7 @@ def publish_tasks(campaign) -> None:
             hit_id=f"H{task.public_id}",
             hit_type_id="BENCH",
             unique_request_token=f"{kind}-{task.public_id}",
-            max_assignments=9,
+            max_assignments=first_target(campaign, kind),
             reward="0.20" if kind == "contains" else "0.08",
             status="Assignable",
             created=now,
@@ -311,7 +344,11 @@ def publish_tasks(campaign) -> None:
     Hit.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
 
 
-def prepare_database(args: argparse.Namespace) -> list[Task]:
+def prepare_database(
+    args: argparse.Namespace, name: str = CAMPAIGN, fresh: bool = False, **campaign
+) -> list[Task]:
+    """Migrate, load the class catalogue, and build the bench campaign `name` (`fresh`: anew,
+    not reused; `campaign`: what else build_campaign takes)."""
     import django
 
     django.setup()
@@ -322,7 +359,9 @@ def prepare_database(args: argparse.Namespace) -> list[Task]:
     call_command("migrate", verbosity=0)
     if LabelClass.objects.filter(index__lt=1000).count() < 1000:
         call_command("load_imagenet_classes", "--no-hierarchy", verbosity=0)
-    return build_campaign(args.grids, args.tasks)
+    if fresh:
+        drop_campaign(name)
+    return build_campaign(args.grids, args.tasks, name, **campaign)
 
 
 # ---------------------------------------------------------------- server
@@ -558,7 +597,9 @@ def answer_contains(worker, task: Task, rng: random.Random) -> list[int]:
     """The selected positions, from the crowd simulator's answer model (simulation.contains_model):
     each picture holds its dataset label; controls are those of the query class."""
     truth = {p: frozenset([label]) for p, label in enumerate(task.labels)}
-    controls = {p for p, label in enumerate(task.labels) if label == task.query}
+    controls = task.controls
+    if controls is None:
+        controls = {p for p, label in enumerate(task.labels) if label == task.query}
     return answer_grid(worker, task.query, range(task.size), truth, rng, controls)
 
 
@@ -589,41 +630,56 @@ def simulate(
             with stats.lock:
                 stats.start_delay_ms.append((due, (time.monotonic() - due) * 1000))
         assignment = f"{run}A{n}x{k}"
-        query = {
-            "assignmentId": assignment,
-            "hitId": f"H{task.public_id}",
-            "workerId": worker_id,
-            "turkSubmitTo": TURK_SUBMIT_TO,
-        }
-        page = f"/hit/{task.kind}/{task.public_id}/?{urlencode(query)}"
-        config = fetch_config(conn, page, stats, stop)
+        config = fetch_config(conn, page_path(task, assignment, worker_id), stats, stop)
         if config is None:
             break
         stop.wait(rng.uniform(0.5, 1.5) * args.think_ms / 1000)
-        body: dict = {"token": config["token"]}
-        if task.kind == "contains":
-            chosen, main = answer_contains(crowd[n], task, rng), None
-            body |= {"positions": chosen, "duration_ms": think_time_ms(crowd[n], task.size, rng)}
-        else:
-            chosen, main = answer_classify(task, rng)
-            body |= {"labels": chosen, "main": main, "duration_ms": rng.randint(2000, 60000)}
-        raw = json.dumps(body).encode()
-        if rng.random() < args.drop_rate:
-            with contextlib.suppress(OSError):
-                conn.send_and_drop(config["submit_url"], raw)
-        answer = submit(conn, config["submit_url"], raw, stats)
-        if answer is None:
-            continue
-        ack = Ack(task.kind, assignment, task.public_id, answer, (chosen, main))
-        with stats.lock:
-            stats.acks[assignment] = ack
-            stats.ack_times.append(time.monotonic())
-        if rng.random() < args.repeat_rate:  # a second click, or a retry after a timeout
-            again = submit(conn, config["submit_url"], raw, stats)
-            if again is not None and again != answer:
-                with stats.lock:
-                    stats.wrong_repeat += 1
+        send_answer(conn, config, task, assignment, crowd[n], rng, stats, args)
     conn.close()
+
+
+def page_path(task: Task, assignment: str, worker_id: str) -> str:
+    """The task's HIT page with MTurk's URL parameters, as MTurk opens it for a worker."""
+    query = {
+        "assignmentId": assignment,
+        "hitId": f"H{task.public_id}",
+        "workerId": worker_id,
+        "turkSubmitTo": TURK_SUBMIT_TO,
+    }
+    return f"/hit/{task.kind}/{task.public_id}/?{urlencode(query)}"
+
+
+def send_answer(
+    conn: Connection, config: dict, task: Task, assignment: str, worker, rng: random.Random,
+    stats: Stats, args: argparse.Namespace,
+) -> Ack | None:  # fmt: skip
+    """Answer the page as the simulated `worker` would (some answers first sent on a dropped
+    connection, some again after their acknowledgement); the acknowledged answer, recorded
+    in `stats`, or None."""
+    body: dict = {"token": config["token"]}
+    if task.kind == "contains":
+        chosen, main = answer_contains(worker, task, rng), None
+        body |= {"positions": chosen, "duration_ms": think_time_ms(worker, task.size, rng)}
+    else:
+        chosen, main = answer_classify(task, rng)
+        body |= {"labels": chosen, "main": main, "duration_ms": rng.randint(2000, 60000)}
+    raw = json.dumps(body).encode()
+    if rng.random() < args.drop_rate:
+        with contextlib.suppress(OSError):
+            conn.send_and_drop(config["submit_url"], raw)
+    answer = submit(conn, config["submit_url"], raw, stats)
+    if answer is None:
+        return None
+    ack = Ack(task.kind, assignment, task.public_id, answer, (chosen, main))
+    with stats.lock:
+        stats.acks[assignment] = ack
+        stats.ack_times.append(time.monotonic())
+    if rng.random() < args.repeat_rate:  # a second click, or a retry after a timeout
+        again = submit(conn, config["submit_url"], raw, stats)
+        if again is not None and again != answer:
+            with stats.lock:
+                stats.wrong_repeat += 1
+    return ack
 
 
 def fetch_config(conn: Connection, page: str, stats: Stats, stop: threading.Event) -> dict | None:
@@ -939,7 +995,15 @@ def main() -> None:
     mode.add_argument("--kill-worker", action="store_true")
     mode.add_argument("--embedded", action="store_true")
     mode.add_argument("--compare", action="store_true")
+    parser.add_argument(
+        "--adaptive",
+        action="store_true",
+        help="an adaptive campaign answered in rounds, the sync and the adaptive decisions "
+        "between them (bench/load_adaptive.py)",
+    )
     args = parser.parse_args()  # fmt: skip
+    if args.adaptive and (args.kill_worker or args.compare):
+        parser.error("--adaptive runs alone or with --embedded")
     args.workers = args.workers or (50 if args.embedded else 200)
     if args.rate is None:
         args.rate = 0.0 if args.embedded else OFFERED_RATE
@@ -960,25 +1024,46 @@ def main() -> None:
                 redis.Redis.from_url(args.cache_url).flushdb()  # every run starts cold
         env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(40)
         os.environ.update(env)
-        started = time.monotonic()
-        tasks = prepare_database(args)
-        print(f"setup: {len(tasks)} tasks in {time.monotonic() - started:.0f} s; "
-              f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
-        if args.compare:
-            for name in SERVERS:
-                args.server = name
-                show(name, run_load(args, tasks, env, args.rate, args.seconds))
-            args.server = DEFAULT_SERVER
-        result = run_load(
-            args, tasks, env, args.rate, args.seconds, args.kill_worker, args.baseline
-        )
-        saturated = None
-        if args.rate > 0 and args.saturate_seconds > 0 and not args.kill_worker:
-            saturated = run_load(args, tasks, env, 0.0, args.saturate_seconds, baseline=False)
+        if args.adaptive:
+            from bench import load_adaptive
+
+            result, saturated = load_adaptive.main(args, env), None
+        else:
+            result, saturated = fixed_design(args, env)
+    report(args, result, saturated)
+
+
+def fixed_design(
+    args: argparse.Namespace, env: dict[str, str]
+) -> tuple[dict[str, float], dict[str, float] | None]:
+    """The default, --kill-worker, --embedded and --compare runs: (the run, the closed loop
+    after it or None)."""
+    started = time.monotonic()
+    tasks = prepare_database(args)
+    print(f"setup: {len(tasks)} tasks in {time.monotonic() - started:.0f} s; "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    if args.compare:
+        for name in SERVERS:
+            args.server = name
+            show(name, run_load(args, tasks, env, args.rate, args.seconds))
+        args.server = DEFAULT_SERVER
+    result = run_load(args, tasks, env, args.rate, args.seconds, args.kill_worker, args.baseline)
+    saturated = None
+    if args.rate > 0 and args.saturate_seconds > 0 and not args.kill_worker:
+        saturated = run_load(args, tasks, env, 0.0, args.saturate_seconds, baseline=False)
+    return result, saturated
+
+
+def report(
+    args: argparse.Namespace, result: dict[str, float], saturated: dict[str, float] | None
+) -> None:
+    """The summary lines, the last one key=value; exit status 1 when an answer was not kept
+    right."""
     where = "runserver on SQLite" if args.embedded else f"{args.server} on PostgreSQL"
     load = f"{args.rate:.0f} answers/s offered" if args.rate else "a closed loop"
+    measured = "every round measured" if args.adaptive else f"{args.seconds:.0f} s measured"
     print(f"{args.workers} simulated workers, {where}, {load}, think {args.think_ms:.0f} ms, "
-          f"{args.seconds:.0f} s measured; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+          f"{measured}; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     show("run", result)
     if saturated is not None:
         show("closed loop", saturated)
@@ -990,7 +1075,7 @@ def main() -> None:
         for key in BROKEN:
             result[key] += saturated[key]  # every answer of both runs must be kept right
     print(f"baseline /health/: {result['health_rps']:.0f} requests/s")
-    if args.rate > 0:
+    if args.rate > 0 and not args.adaptive:  # rounds have tails: no window at the full rate
         met = result["answers_per_s"] >= TARGET_RATE and result["p99_ms"] < TARGET_P99_MS
         verdict = "met" if met else "not met"
         print(
@@ -1001,13 +1086,15 @@ def main() -> None:
     keys = first + [k for k in result if k not in first]
     print(" ".join(_figure(k, result[k]) for k in keys))
     # The figures above either way; the exit status says whether every answer was kept right.
-    if any(result.get(k) for k in BROKEN) or (args.embedded and result.get("failed_requests")):
+    broken = BROKEN + (ADAPTIVE_BROKEN if args.adaptive else ())
+    if any(result.get(k) for k in broken) or (args.embedded and result.get("failed_requests")):
         sys.exit(1)
 
 
 def _figure(key: str, value: float) -> str:
     if isinstance(value, float):
-        return f"{key}={value:.3f}" if key.endswith("_vs_health") else f"{key}={value:.1f}"
+        precise = key.endswith(("_vs_health", "_saved"))
+        return f"{key}={value:.3f}" if precise else f"{key}={value:.1f}"
     return f"{key}={value}"
 
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "pipeline",
     "review",
     "dashboard",
+    "studio",
     "simulation",
 ]
 
@@ -170,6 +171,10 @@ AUTHENTICATION_BACKENDS = [
     "core.auth.LoginThrottleBackend",  # first: refuses a locked-out client before any check
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The researchers' sign-in page (config/urls.py); after it, their campaigns (studio/).
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "studio-list"
+LOGOUT_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = int(os.environ.get("FINELABEL_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(
     minutes=float(os.environ.get("FINELABEL_LOGIN_COOLOFF_MINUTES", "15"))
@@ -280,7 +285,15 @@ FINELABEL_TURK_SUBMIT_ORIGINS = env_list(
 
 # Mechanical Turk: the sandbox unless FINELABEL_MTURK_LIVE is set (and the command confirms).
 FINELABEL_MTURK_LIVE = env_bool("FINELABEL_MTURK_LIVE")
-FINELABEL_PUBLIC_URL = os.environ.get("FINELABEL_PUBLIC_URL", "")  # https base of the HIT pages
+# The campaign page reads control images (folders, files a CSV names) only under this folder.
+FINELABEL_CONTROLS_ROOT = Path(os.environ.get("FINELABEL_CONTROLS_ROOT", VAR_DIR / "controls"))
+# ...and fetches http(s) URLs only from these hosts: the server must not be made to request
+# addresses of its own network on a researcher's behalf. Commands are not limited.
+FINELABEL_CONTROLS_URL_HOSTS = env_list("FINELABEL_CONTROLS_URL_HOSTS", "")
+# The https base of the HIT pages (crowd/public_url.py checks it); the TLS proxy's by default.
+FINELABEL_PUBLIC_URL = os.environ.get("FINELABEL_PUBLIC_URL") or (
+    f"https://{FINELABEL_DOMAIN}" if FINELABEL_DOMAIN else ""
+)
 FINELABEL_MTURK_SYNC_INTERVAL = int(os.environ.get("FINELABEL_MTURK_SYNC_INTERVAL", "600"))
 CELERY_BEAT_SCHEDULE = {
     "mturk-sync": {

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from catalogue import image_urls
@@ -17,6 +18,17 @@ urlpatterns = [
     # config/handlers.py serves them through a short middleware chain).
     path(HIT_PATH_PREFIX.lstrip("/"), include("crowd.hits.urls")),
     path("admin/", admin.site.urls),
+    # Researchers' and reviewers' sign-in (not the admin's, which is for staff only); failed
+    # logins are throttled by django-axes like the admin's (core/auth.py).
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("campaigns/", include("studio.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("favicon.ico", dashboard_views.favicon),
     path("api/", include("api.urls")),

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from dashboard.analyses import CACHE_SECONDS
+from dashboard.evaluation_figures import evaluation_extras
 from pipeline.models import Campaign, ModelPrediction
 from review import evaluation as ev
 from review import selectors as review
@@ -58,8 +59,8 @@ def review_version() -> str:
 def _key(campaign: Campaign, version: str, sets: list[GroundTruthSet]) -> str:
     raw = version + "|" + ",".join(str(s.pk) for s in sets)
     digest = hashlib.sha1(raw.encode()).hexdigest()[:16]
-    # v3: rows carry the accuracy with unclear labels; older rows are not read back.
-    return f"dashboard:{campaign.pk}:review-scores:v3:{digest}"
+    # v4: rows carry the accuracy with unclear labels and top-1; older rows are not read back.
+    return f"dashboard:{campaign.pk}:review-scores:v4:{digest}"
 
 
 def _clean(row: dict) -> dict:
@@ -125,9 +126,12 @@ def mistake_tables(campaign: Campaign) -> list[dict]:
 def review_section(campaign: Campaign, user, compute: bool = False) -> dict:
     """Everything the section shows."""
     slices = EvaluationSlice.objects.annotate(image_count=Count("images")).order_by("name")
+    scores = campaign_scores(campaign, compute)
+    sets = truth_sets_for(campaign)
     return {
         "sizes": review.queue_sizes(user),
         "slices": list(slices),
         "mistakes": mistake_tables(campaign),
-        **campaign_scores(campaign, compute),
+        **scores,
+        **evaluation_extras(campaign, scores, sets, review_version()),
     }

@@ -1,19 +1,22 @@
-"""Dashboard pages (staff only): thin views over the selectors, analyses and charts."""
+"""Dashboard pages (a campaign's owner and staff: api.access): thin views over the
+selectors, analyses and charts."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
+from api.access import owned_campaign, researcher_required, visible_campaigns
 from dashboard import charts as ch
 from dashboard import selectors
+from dashboard.adaptive import adaptive_section
 from dashboard.analyses import CACHE_SECONDS, CampaignAnalyses, cache_key, campaign_analyses
 from dashboard.concurrent_loads import Background
 from dashboard.costs import campaign_costs
 from dashboard.gc_pause import without_gc
+from dashboard.probabilistic import probabilistic_section
 from dashboard.review import review_section
 from pipeline.models import Campaign
 from pipeline.selectors import potential_labels_source
@@ -21,16 +24,16 @@ from pipeline.selectors import potential_labels_source
 MODEL_CHARTS = ch.MODEL_CHARTS
 
 
-@staff_member_required
+@researcher_required
 def index(request: HttpRequest) -> HttpResponse:
-    campaigns = Campaign.objects.select_related("dataset")
+    campaigns = visible_campaigns(request.user).select_related("dataset")
     return render(request, "dashboard/index.html", {"campaigns": campaigns})
 
 
-@staff_member_required
+@researcher_required
 @without_gc
 def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("dataset"), pk=campaign_id)
+    campaign = owned_campaign(request.user, campaign_id)
     an = campaign_analyses(campaign)
     # The galleries' queries run while the charts are drawn (see concurrent_loads).
     galleries = Background(lambda: cached_lists(campaign, an))
@@ -55,6 +58,8 @@ def campaign_dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
         **lists,
         "workers": selectors.worker_table(campaign),
         "review": review_section(campaign, request.user, compute="scores" in request.GET),
+        "ds": probabilistic_section(campaign, request.GET.get("ds_page", 1)),
+        "adaptive": adaptive_section(campaign),
     }
     return render(request, "dashboard/campaign.html", context)
 
@@ -77,11 +82,11 @@ def cached_lists(campaign: Campaign, an: CampaignAnalyses) -> dict:
     return lists
 
 
-@staff_member_required
+@researcher_required
 @without_gc
 def chart(request: HttpRequest, campaign_id: int, name: str, fmt: str) -> HttpResponse:
     """One chart as PNG or SVG, or its numbers as CSV, as a download."""
-    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    campaign = owned_campaign(request.user, campaign_id)
     an = campaign_analyses(campaign)
     found = ch.build_charts(an, potential_labels_source(campaign)).get(name)
     if found is None:

@@ -14,9 +14,11 @@ output must never silently come from untrained models. So resolution is explicit
    repo ``timm/<model_name>`` qualifies as is (copy and rename it), and so does
    ``model.state_dict()`` of a timm model. A folder that is set but lacks the file is an
    error; there is no fall-back to the network.
-3. Otherwise timm's own pretrained weights through the Hugging Face hub cache. With
-   ``HF_HUB_OFFLINE=1`` the cache must already hold them (``hf download timm/<model_name>``
-   on a machine with network, then copy the cache).
+3. Otherwise timm's own pretrained weights from the Hugging Face hub cache when it holds
+   them (no network call), else downloaded from the hub. With ``HF_HUB_OFFLINE=1`` the cache
+   must already hold them (``hf download timm/<model_name>`` on a machine with network, then
+   copy the cache). A hub that cannot be reached is said at once, before the hub client's
+   minute of retries.
 
 Anything missing raises ``MissingWeightsError`` naming the model, the exact file expected
 and the folder or cache searched.
@@ -25,6 +27,9 @@ and the folder or cache searched.
 from __future__ import annotations
 
 import os
+import socket
+import urllib.parse
+import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +46,8 @@ WEIGHTS_DIR_ENV = "FINELABEL_WEIGHTS_DIR"
 WEIGHT_SUFFIXES: tuple[str, ...] = (".safetensors", ".pth", ".bin")
 HUB_FILES: tuple[str, ...] = ("model.safetensors", "pytorch_model.bin")
 RANDOM_TAG = "random"
+HUB_CONNECT_TIMEOUT = 3.0  # seconds to open a connection to the hub before calling it unreachable
+RANDOM_HINT = "or use untrained random weights (--random-weights; for tests and demos only)"
 
 
 class MissingWeightsError(FinelabelError, FileNotFoundError):
@@ -91,8 +98,7 @@ def find_weights_file(model_name: str, weights_dir: str | os.PathLike[str]) -> P
         f"No weights for model {model_name!r}: expected file "
         f"{expected_weights_file(model_name, folder)} (or {others}) in the weights "
         f"{where} {folder}. Copy model.safetensors of the Hugging Face repo "
-        f"timm/{model_name} there under that name, or use untrained random weights "
-        f"(--random-weights; for tests and demos only)."
+        f"timm/{model_name} there under that name, {RANDOM_HINT}."
     )
 
 
@@ -110,8 +116,10 @@ def resolve_weights(
     if folder is not None:
         return WeightsSource(model_name, "file", str(find_weights_file(model_name, folder)))
     repo_id = hub_repo_id(model_name)
-    if hf_constants.is_offline_mode():
-        _check_hub_cache(model_name, repo_id, cache_dir)
+    if cached_hub_file(repo_id, cache_dir) is None:
+        if hf_constants.is_offline_mode():
+            _raise_not_cached(model_name, repo_id, cache_dir)
+        _check_hub_reachable(model_name, repo_id, cache_dir)
     return WeightsSource(model_name, "hub", repo_id)
 
 
@@ -158,33 +166,73 @@ def _create_random(model_name: str) -> torch.nn.Module:
 def _create_from_hub(
     model_name: str, source: WeightsSource, cache_dir: str | os.PathLike[str] | None
 ) -> torch.nn.Module:
+    cached = cached_hub_file(source.location, cache_dir)
     try:
+        if cached is not None:  # timm's pretrained loading, from the cached file: no network
+            return timm.create_model(
+                model_name, pretrained=True, pretrained_cfg_overlay={"file": cached}
+            )
         return timm.create_model(model_name, pretrained=True, cache_dir=cache_dir)
     except (OSError, RuntimeError, ValueError) as exc:
         raise MissingWeightsError(
             f"Could not get weights for model {model_name!r} from the Hugging Face hub "
             f"repo {source.location} (cache {_cache_root(cache_dir)}): {exc}. Without "
             f"network, set {WEIGHTS_DIR_ENV} to a folder holding {model_name}.safetensors, "
-            f"or pre-fill the hub cache and set HF_HUB_OFFLINE=1."
+            f"pre-fill the hub cache and set HF_HUB_OFFLINE=1, {RANDOM_HINT}."
         ) from exc
 
 
-def _check_hub_cache(
-    model_name: str, repo_id: str, cache_dir: str | os.PathLike[str] | None
-) -> None:
+def cached_hub_file(repo_id: str, cache_dir: str | os.PathLike[str] | None) -> str | None:
+    """The path of the repo's weights file in the hub cache, or None when it is not there."""
     repo, _, revision = repo_id.partition("@")
     for filename in HUB_FILES:
         found = try_to_load_from_cache(
             repo, filename, cache_dir=cache_dir, revision=revision or None
         )
         if isinstance(found, str):
-            return
+            return found
+    return None
+
+
+def hub_unreachable(timeout: float = HUB_CONNECT_TIMEOUT) -> str | None:
+    """Why the hub's host cannot be connected to now, or None when it can (or when a proxy
+    stands in between: then the hub client's own timeouts apply)."""
+    url = urllib.parse.urlsplit(hf_constants.ENDPOINT)
+    host = url.hostname or ""
+    if urllib.request.getproxies() and not urllib.request.proxy_bypass(host):
+        return None
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return str(exc) or type(exc).__name__
+
+
+def _check_hub_reachable(
+    model_name: str, repo_id: str, cache_dir: str | os.PathLike[str] | None
+) -> None:
+    reason = hub_unreachable()
+    if reason is not None:
+        raise MissingWeightsError(
+            f"No weights for model {model_name!r}: the hub cache {_cache_root(cache_dir)} "
+            f"does not hold repo {repo_id} and the Hugging Face hub {hf_constants.ENDPOINT} "
+            f"cannot be reached ({reason}). Set {WEIGHTS_DIR_ENV} to a folder holding "
+            f"{model_name}.safetensors, fill the hub cache on a machine with network, "
+            f"{RANDOM_HINT}."
+        )
+
+
+def _raise_not_cached(
+    model_name: str, repo_id: str, cache_dir: str | os.PathLike[str] | None
+) -> None:
+    repo = repo_id.partition("@")[0]
     raise MissingWeightsError(
         f"No weights for model {model_name!r}: HF_HUB_OFFLINE is set and the hub cache "
         f"{_cache_root(cache_dir)} has no {HUB_FILES[0]} (nor {HUB_FILES[1]}) for repo "
         f"{repo} (folder models--{repo.replace('/', '--')}). Fill the cache on a machine "
-        f"with network, or set {WEIGHTS_DIR_ENV} to a folder holding "
-        f"{model_name}.safetensors."
+        f"with network, set {WEIGHTS_DIR_ENV} to a folder holding "
+        f"{model_name}.safetensors, {RANDOM_HINT}."
     )
 
 

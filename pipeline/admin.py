@@ -46,6 +46,8 @@ class CampaignAdmin(admin.ModelAdmin):
                     "qc_worker_control_rate",
                     "qc_worker_bad_grid_share",
                     "qc_grid_control_rate",
+                    "qc_min_worker_accuracy",
+                    "dawid_skene_with_model",
                 ]
             },
         ),

@@ -26,6 +26,7 @@ from pipeline.stages import (
     classify_qc,
     classify_tasks,
     contains_qc,
+    dawid_skene,
     grids,
     inclusion,
     selection_frequencies,
@@ -62,6 +63,8 @@ STAGES: tuple[Stage, ...] = (
         2,
         lambda c, o: selection_frequencies.compute_frequencies(c, o.include_controls),
     ),
+    # Beyond the paper: probabilities beside the frequencies; no later stage reads them.
+    Stage("dawid_skene", 2, lambda c, o: dawid_skene.compute_probabilities(c)),
     Stage("candidates", 3, lambda c, o: candidates.compute_candidates(c)),
     Stage("inclusion", 4, lambda c, o: inclusion.compute_inclusion(c)),
     Stage(

@@ -25,6 +25,8 @@ class CampaignParams:
     qc_worker_control_rate: float = 0.2  # a grid where the worker found fewer controls is bad...
     qc_worker_bad_grid_share: float = 0.5  # ...and a worker with this share of bad grids is dropped
     qc_grid_control_rate: float = 0.4  # a single grid answer below this is dropped
+    # Beyond the paper (off: None): drop workers whose Dawid-Skene accuracy is under this.
+    qc_min_worker_accuracy: float | None = None
     # Stage 3: candidate labels.
     candidate_sf_threshold: float = 0.5
     candidate_wordnet_distance: int = 5
@@ -38,6 +40,13 @@ class CampaignParams:
     classify_assignments: int = 9
     classify_reward: Decimal = Decimal("0.08")
     classify_qc_worker_flagged_share: float = 1 / 3
+    # Dawid-Skene stage: also fit with the ensemble as one more voter (crowd-only kept beside).
+    dawid_skene_with_model: bool = False
+    # Adaptive collection (pipeline/rules/adaptive*.py): answers each task is published with;
+    # more, up to the *_assignments above, only where the outcome is not settled. None: the
+    # paper's fixed design.
+    contains_min_assignments: int | None = None
+    classify_min_assignments: int | None = None
 
     @classmethod
     def field_names(cls) -> list[str]:

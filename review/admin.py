@@ -188,7 +188,7 @@ class HumanPickInline(admin.TabularInline):
     model = HumanPick
     extra = 0
     can_delete = False
-    fields = ["image", "label", "duration_ms", "created_at"]
+    fields = ["image", "label", "duration_ms", "training", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -212,6 +212,6 @@ class HumanSessionAdmin(admin.ModelAdmin):
 
 @admin.register(HumanPick)
 class HumanPickAdmin(admin.ModelAdmin):
-    list_display = ["session", "image", "label", "duration_ms", "created_at"]
-    list_filter = ["session"]
+    list_display = ["session", "image", "label", "duration_ms", "training", "created_at"]
+    list_filter = ["session", "training"]
     raw_id_fields = ["image", "label"]

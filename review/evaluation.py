@@ -135,6 +135,7 @@ class SliceScore:
     unclear: int = 0  # predictions of labels judged unclear: scored, not right
     unreviewed: int = 0  # predictions nobody judged: not scored, queued
     no_truth: int = 0  # images with no ground truth at all
+    top1: int = 0  # scored predictions of the dataset label (Shankar et al.'s Fig 4)
 
     @property
     def scored(self) -> int:
@@ -147,6 +148,11 @@ class SliceScore:
     @property
     def accuracy_with_unclear(self) -> float:
         return (self.right + self.unclear) / self.scored if self.scored else float("nan")
+
+    @property
+    def top1_accuracy(self) -> float:
+        """Top-1 accuracy (the dataset label) over the same scored predictions."""
+        return self.top1 / self.scored if self.scored else float("nan")
 
     def interval(self, alpha: float = 0.05) -> tuple[float, float]:
         return clopper_pearson(self.right, self.scored, alpha)
@@ -170,6 +176,8 @@ class SliceScore:
             "accuracy_with_unclear": self.accuracy_with_unclear,
             "ci_low_with_unclear": low_u,
             "ci_high_with_unclear": high_u,
+            "top1_right": self.top1,
+            "top1_accuracy": self.top1_accuracy,
         }
 
 
@@ -188,11 +196,15 @@ def score_predictions(
     truth: Mapping[int, ImageTruth],
     image_slice: Mapping[int, str],
     problematic: Iterable[int] = (),
+    dataset_labels: Mapping[int, int] | None = None,
 ) -> Score:
     """Multi-label accuracy of one predictor (image -> its one predicted label).
 
     `image_slice` gives each image's class slice (DOGS, ORGANISMS or OBJECTS); problematic
-    images go to the PROBLEMATIC slice only. ALL is every non-problematic image."""
+    images go to the PROBLEMATIC slice only. ALL is every non-problematic image. With
+    `dataset_labels` (image -> label), each slice also counts its scored predictions of the
+    dataset label (top-1 accuracy beside multi-label accuracy)."""
+    dataset_labels = dataset_labels or {}
     bad = set(problematic)
     result = Score(slices={name: SliceScore() for name in (*CLASS_SLICES, PROBLEMATIC)})
     for image, label in predictions.items():
@@ -212,6 +224,8 @@ def score_predictions(
                 s.unclear += 1
             else:
                 s.unreviewed += 1
+            if outcome is not None and dataset_labels.get(image) == label:
+                s.top1 += 1
         if image_truth is not None and outcome is None:
             result.unreviewed.append((image, label))
     return result

@@ -229,6 +229,18 @@ class HumanSession(models.Model):
     evaluation_slice = models.ForeignKey(
         EvaluationSlice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    examples = models.ForeignKey(
+        Dataset,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The training split: example images per class and the training round's "
+        "images; never the dataset measured.",
+    )
+    training_size = models.PositiveSmallIntegerField(
+        default=0, help_text="Images of the training round (with feedback, not scored)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -244,6 +256,9 @@ class HumanPick(models.Model):
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
     label = models.ForeignKey(LabelClass, on_delete=models.PROTECT, related_name="+")
     duration_ms = models.PositiveIntegerField(help_text="Image shown to label picked.")
+    training = models.BooleanField(
+        default=False, help_text="A training-round pick: shown its answer, never scored."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -103,10 +103,11 @@ def model_names() -> list[str]:
 
 def predictions_for(name: str, images: QuerySet[Image]) -> Predictions:
     """Top-1 (labels[0]) of a model from ModelPrediction, real weights preferred over random
-    ones for the same image; or a human-accuracy session's picks for 'human:<session>'."""
+    ones for the same image; or a human-accuracy session's measured picks (never its training
+    round's) for 'human:<session>'."""
     if name.startswith(HUMAN_PREFIX):
         picks = HumanPick.objects.filter(
-            session__name=name.removeprefix(HUMAN_PREFIX), image__in=images
+            session__name=name.removeprefix(HUMAN_PREFIX), image__in=images, training=False
         )
         return Predictions(name, dict(picks.values_list("image_id", "label_id")))
     pk_of = dict(LabelClass.objects.values_list("index", "pk"))
@@ -189,6 +190,7 @@ class ScoreReport:
     pairs: dict[tuple[str, str], ev.Paired]
     images: int
     random_weights: list[str] = field(default_factory=list)
+    image_labels: dict[int, int] = field(default_factory=dict)  # image -> dataset label pk
 
     def rows(self) -> list[dict]:
         """One plain row per predictor and slice (the dashboard's and API's table), marked
@@ -215,6 +217,7 @@ def compute_scores(
     McNemar's test between every pair. Reads only: queueing is the caller's choice."""
     images = images_for(dataset, evaluation_slice)
     slices = image_slices(images)
+    labels = dict(images.values_list("pk", "label_id"))
     truth = truth_for(truth_sets, slices)
     problematic = problematic_images(slices)
     scores, randoms = {}, []
@@ -222,13 +225,15 @@ def compute_scores(
         predictions = predictions_for(name, images)
         if predictions.random_weights:
             randoms.append(name)
-        scores[name] = ev.score_predictions(predictions.labels, truth, slices, problematic)
+        scores[name] = ev.score_predictions(
+            predictions.labels, truth, slices, problematic, dataset_labels=labels
+        )
     pairs = {
         (a, b): ev.compare(scores[a], scores[b])
         for i, a in enumerate(predictors)
         for b in predictors[i + 1 :]
     }
-    return ScoreReport(list(predictors), scores, pairs, len(slices), randoms)
+    return ScoreReport(list(predictors), scores, pairs, len(slices), randoms, labels)
 
 
 def model_scores(

@@ -310,11 +310,28 @@ def import_mistakes(dataset, mistakes: Sequence[Mistake], model: str) -> Mistake
 # --- Human accuracy mode --------------------------------------------------------------------
 
 
-def start_session(name: str, labeller, dataset, evaluation_slice=None) -> HumanSession:
+def start_session(
+    name: str, labeller, dataset, evaluation_slice=None, examples=None, training_size: int = 0
+) -> HumanSession:
+    """A new session measuring `dataset` (or a slice of it); `examples` is the training split
+    that examples and the training round (`training_size` images) come from."""
     if HumanSession.objects.filter(name=name).exists():
         raise ReviewError(f"A session named {name!r} exists already.")
+    if examples is not None and examples.pk == dataset.pk:
+        raise ReviewError(
+            "The examples must come from a training split, not from the dataset measured."
+        )
+    if not 0 <= training_size <= 1000:
+        raise ReviewError("The training round has between 0 and 1000 images.")
+    if training_size and examples is None:
+        raise ReviewError("A training round needs a training split to take its images from.")
     return HumanSession.objects.create(
-        name=name, labeller=labeller, dataset=dataset, evaluation_slice=evaluation_slice
+        name=name,
+        labeller=labeller,
+        dataset=dataset,
+        evaluation_slice=evaluation_slice,
+        examples=examples,
+        training_size=training_size,
     )
 
 
@@ -322,14 +339,8 @@ def session_images(session: HumanSession):
     return selectors.images_for(session.dataset, session.evaluation_slice).order_by("pk")
 
 
-def record_pick(
-    session: HumanSession, labeller, image: Image, label_index: object, duration_ms: object
-) -> HumanPick:
-    """Store the labeller's one label for an image (first pick wins: re-sending it is a no-op)."""
-    if session.labeller_id != labeller.pk:
-        raise ReviewError("This session belongs to another labeller.", "forbidden")
-    if not session_images(session).filter(pk=image.pk).exists():
-        raise ReviewError("That image is not part of this session.")
+def parse_pick(label_index: object, duration_ms: object) -> tuple[LabelClass, int]:
+    """A pick's class (by index) and time on the image, checked."""
     try:
         label = LabelClass.objects.get(index=int(label_index))
     except (TypeError, ValueError, LabelClass.DoesNotExist) as exc:
@@ -340,6 +351,23 @@ def record_pick(
         raise ReviewError("The time on the image (duration_ms) is missing.") from exc
     if duration < 0:
         raise ReviewError("The time on the image cannot be negative.")
+    return label, duration
+
+
+def record_pick(
+    session: HumanSession, labeller, image: Image, label_index: object, duration_ms: object
+) -> HumanPick:
+    """Store the labeller's one label for an image (first pick wins: re-sending it is a no-op).
+    The measured round starts once the training round (review.human) is done."""
+    from review.human import training_state  # review.human builds on this module
+
+    if session.labeller_id != labeller.pk:
+        raise ReviewError("This session belongs to another labeller.", "forbidden")
+    if not session_images(session).filter(pk=image.pk).exists():
+        raise ReviewError("That image is not part of this session.")
+    label, duration = parse_pick(label_index, duration_ms)
+    if session.training_size and training_state(session).pending:
+        raise ReviewError("Finish the training round first.")
     pick, _ = HumanPick.objects.get_or_create(
         session=session, image=image, defaults={"label": label, "duration_ms": duration}
     )

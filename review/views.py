@@ -1,21 +1,22 @@
-"""The review screens (staff only): the queue, one item, the discussion queue, guide notes,
-and human-accuracy mode. Thin: reads through selectors, writes through services."""
+"""The review screens (staff and the reviewers group: api.access): the queue, one item, the
+discussion queue, guide notes, and human-accuracy mode. Thin: reads through selectors,
+writes through services."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from api.access import reviewer_required
 from catalogue.image_urls import image_url, thumbnail_url
 from catalogue.models import Dataset, Image, LabelClass
-from review import selectors, services
+from review import human_views, selectors, services
 from review.catalogue_json import class_catalogue
 from review.models import (
     ClassGuide,
@@ -41,12 +42,19 @@ def _duration(request: HttpRequest) -> int | None:
     return value if value >= 0 else None
 
 
+def _whole(value: str | None, what: str) -> int:
+    try:
+        return int(value or 0)
+    except ValueError as exc:
+        raise services.ReviewError(f"{what} must be a whole number; got {value!r}.") from exc
+
+
 def _picture(image: Image) -> dict[str, Any]:
     return {"url": image_url(image), "width": image.width, "height": image.height}
 
 
 @require_GET
-@staff_member_required
+@reviewer_required
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "sizes": selectors.queue_sizes(request.user),
@@ -58,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_member_required
+@reviewer_required
 def next_item(request: HttpRequest) -> HttpResponse:
     item = selectors.review_queue(request.user).first()
     if item is None:
@@ -68,7 +76,7 @@ def next_item(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_member_required
+@reviewer_required
 def discussion(request: HttpRequest) -> HttpResponse:
     items = [
         {"item": item, "thumb": thumbnail_url(item.image)} for item in selectors.discussion_queue()
@@ -111,7 +119,7 @@ def _item_context(request: HttpRequest, item: ReviewItem) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_member_required
+@reviewer_required
 def item_screen(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ReviewItem.objects.select_related("image__label", "label"), pk=pk)
     if request.method == "POST":
@@ -137,7 +145,7 @@ def item_screen(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_member_required
+@reviewer_required
 def guide(request: HttpRequest, label_pk: int) -> HttpResponse:
     label = get_object_or_404(LabelClass, pk=label_pk)
     try:
@@ -153,7 +161,7 @@ def guide(request: HttpRequest, label_pk: int) -> HttpResponse:
 
 
 @require_GET
-@staff_member_required
+@reviewer_required
 def classes_json(request: HttpRequest) -> JsonResponse:
     """Every class with its synonyms and WordNet path, shipped once per page load (cached)."""
     response = JsonResponse(class_catalogue())
@@ -165,17 +173,21 @@ def classes_json(request: HttpRequest) -> JsonResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_member_required
+@reviewer_required
 def human_sessions(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         dataset = Dataset.objects.filter(pk=request.POST.get("dataset") or 0).first()
         slice_pk = request.POST.get("evaluation_slice")
         evaluation_slice = EvaluationSlice.objects.filter(pk=slice_pk).first() if slice_pk else None
         name = request.POST.get("name", "").strip()
+        examples = Dataset.objects.filter(pk=request.POST.get("examples") or 0).first()
         try:
             if dataset is None or not name:
                 raise services.ReviewError("Give the session a name and choose a dataset.")
-            session = services.start_session(name, request.user, dataset, evaluation_slice)
+            training_size = _whole(request.POST.get("training_size"), "The training round's size")
+            session = services.start_session(
+                name, request.user, dataset, evaluation_slice, examples, training_size
+            )
         except services.ReviewError as exc:
             messages.error(request, exc.message)
             return redirect("human-sessions")
@@ -189,7 +201,7 @@ def human_sessions(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_member_required
+@reviewer_required
 def human_label(request: HttpRequest, name: str) -> HttpResponse:
     session = get_object_or_404(HumanSession, name=name)
     if session.labeller_id != request.user.pk:
@@ -210,13 +222,4 @@ def human_label(request: HttpRequest, name: str) -> HttpResponse:
         except services.ReviewError as exc:
             messages.error(request, exc.message)
         return redirect("human-label", session.name)
-    todo = images.exclude(pk__in=session.picks.values("image"))
-    image = todo.first()
-    context = {
-        "session": session,
-        "image": image,
-        "picture": _picture(image) if image else None,
-        "done": session.picks.count(),
-        "total": images.count(),
-    }
-    return render(request, "review/human.html", context)
+    return human_views.label_page(request, session)

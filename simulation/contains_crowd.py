@@ -94,13 +94,16 @@ def plan_crowd(
     crowd_model: model.CrowdModel,
     source: str | None = None,
     conflicts: Mapping[int, set[int]] | None = None,
+    targets: Mapping[int, int] | None = None,
 ) -> CrowdPlan:
     """The crowd of `seed` (workers `sim<seed>-NNNNN`; by default about 40 grids per worker,
     at least twice the answers a grid needs) and its assignment to the campaign's `grids` up
     to `contains_assignments` answers each. `source`: the Worker source the crowd's answers
     are stored under (None: any). `conflicts`: grid -> grids no worker may answer with it
-    (grid_conflicts: MTurk workers are not shown a picture twice under one query)."""
+    (grid_conflicts: MTurk workers are not shown a picture twice under one query).
+    `targets`: grid -> answers it is to have (adaptive collection), instead of all of them."""
     per_grid = campaign.contains_assignments
+    wanted = {g: (targets or {}).get(g, per_grid) for g in grids}
     answered: dict[int, set[str]] = defaultdict(set)  # who answered, counted or not
     counted: dict[int, int] = defaultdict(int)  # answers that count (crowd.models.Verification)
     rows = ContainsAnswer.objects.filter(grid__campaign=campaign)
@@ -124,7 +127,7 @@ def plan_crowd(
         return frozenset(index_of[w] for w in names if w in index_of)
 
     needing = [
-        (g, per_grid - counted[g], kept_away(g)) for g in sorted(grids) if counted[g] < per_grid
+        (g, wanted[g] - counted[g], kept_away(g)) for g in sorted(grids) if counted[g] < wanted[g]
     ]
     return CrowdPlan(crowd, model.assign_workers(needing, n_workers, rng, conflicts))
 
@@ -155,8 +158,10 @@ def simulate_contains(
     extra_true_rate: float = 0.1,
     mislabeled_rate: float = 0.0,
     progress: Progress | None = None,
+    targets: Mapping[int, int] | None = None,
 ) -> SimulationResult:
-    """Answer every grid of the campaign up to `contains_assignments` (module docstring).
+    """Answer every grid of the campaign up to `contains_assignments`, or up to its entry in
+    `targets` (adaptive collection; module docstring).
 
     truth: image id -> its true labels; drawn with `extra_true_rate` and `mislabeled_rate`
     when not given. workers: crowd size; by default about 40 grids per worker, and at least
@@ -176,6 +181,7 @@ def simulate_contains(
         spammer_kinds,
         crowd_model,
         source=Worker.Source.SIMULATED,
+        targets=targets,
     )
     crowd, chosen, n_workers = plan.crowd, plan.chosen, len(plan.crowd)
     ids = _worker_rows(crowd)

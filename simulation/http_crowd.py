@@ -334,11 +334,12 @@ def crowd_contains(
     threads: int = 1,
     real_time: float = 0.0,
     progress: Progress | None = None,
+    targets: Mapping[int, int] | None = None,
 ) -> SimulationResult:
-    """Fill every grid of the campaign up to `contains_assignments` answers through the HIT
-    endpoints. Same crowd, assignment of workers to grids and resumability as
-    simulation.contains_crowd.simulate_contains (workers `sim<seed>-NNNNN`); a grid
-    already full gets no visit."""
+    """Fill every grid of the campaign up to `contains_assignments` answers (or its entry in
+    `targets`: adaptive collection) through the HIT endpoints. Same crowd, assignment of
+    workers to grids and resumability as simulation.contains_crowd.simulate_contains
+    (workers `sim<seed>-NNNNN`); a grid already full gets no visit."""
     transport = transport or InProcess()
     seed = campaign.seed if seed is None else seed
     rng = random.Random(f"simulate:{seed}")
@@ -358,6 +359,7 @@ def crowd_contains(
         spammer_kinds,
         crowd_model,
         conflicts=grid_conflicts(campaign) if market is not None else None,
+        targets=targets,
     )
     crowd, chosen, n_workers = plan.crowd, plan.chosen, len(plan.crowd)
     if truth is None:
@@ -448,6 +450,7 @@ def crowd_classify(
     real_time: float = 0.0,
     progress: Progress | None = None,
     ms_per_option: float = CLASSIFY_MS_PER_OPTION,
+    targets: Mapping[int, int] | None = None,
 ) -> SimulationSummary:
     """Answer the campaign's CLASSIFY tasks through the HIT endpoints, each up to
     `classify_assignments` answers, with the crowd of simulation.classify_model (workers
@@ -487,6 +490,8 @@ def crowd_classify(
         tasks.append(classify_model.SimTask(task, labels, objects))
     ordinal = {task.key: n for n, task in enumerate(tasks)}  # stable, unlike pk
     planned = classify_model.simulate(tasks, campaign.classify_assignments, model, seed)
+    if targets is not None:  # adaptive: each task's first planned answers, as many as asked
+        planned = _first_planned(planned, targets)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     market = SimulatedMarket(campaign, Assignment.Kind.CLASSIFY) if mode == "mturk" else None
@@ -510,6 +515,20 @@ def crowd_classify(
         workers=len({a.worker for a in planned}),
         replaced=0,
     )
+
+
+def _first_planned(
+    planned: list[classify_model.SimAnswer], targets: Mapping[int, int]
+) -> list[classify_model.SimAnswer]:
+    """The first `targets[task]` planned answers of each task: the same seed plans the same
+    answers, so a later round revisits these (answered as repeats) and adds the next ones."""
+    taken: dict[int, int] = defaultdict(int)
+    kept = []
+    for a in planned:
+        if taken[a.task_key] < targets.get(a.task_key, 0):
+            taken[a.task_key] += 1
+            kept.append(a)
+    return kept
 
 
 def _classify_answer(

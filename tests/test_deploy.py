@@ -1,6 +1,7 @@
 """The production stack description is valid (where the docker CLI can check it)."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,3 +51,73 @@ def test_compose_stack_has_every_service_with_health_checks():
         assert env["CELERY_BROKER_URL"].startswith("redis://")
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
     assert {"pgdata", "media"} <= set(stack["volumes"])
+
+
+APP_SERVICES = ("web", "worker", "gpu-worker", "beat")
+# Settings read through a library rather than our code, that a deployment needs to pass.
+LIBRARY_SETTINGS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HF_HUB_OFFLINE"}
+# Read by the code, but not for .env in this stack, with the reason.
+NOT_FOR_DOT_ENV = {
+    "DJANGO_SETTINGS_MODULE": "set by manage.py, config/wsgi.py and config/celery.py",
+    "WEB_HOST": "the web service's command names --host",
+    "WEB_PORT": "the web service's command names --port (the proxy expects 8000)",
+    "DJANGO_STATIC_ROOT": "the image's collectstatic writes the default at build time",
+    "DJANGO_DEBUG": "never on in production",
+}
+READS = re.compile(
+    r"(?:os\.environ\.get|os\.getenv|os\.environ\[|env_bool|env_list)\(?\s*\"([A-Z][A-Z0-9_]+)\""
+    r"|^[A-Z_]+_ENV\s*=\s*\"([A-Z][A-Z0-9_]+)\"",
+    re.MULTILINE,
+)
+
+
+def settings_the_code_reads() -> set[str]:
+    names = set()
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).parts
+        if parts[0] in {".venv", "tests", "bench"}:
+            continue
+        for match in READS.finditer(path.read_text()):
+            names.add(match.group(1) or match.group(2))
+    return names
+
+
+def dot_env_example() -> set[str]:
+    """The names .env.example lists, set (NAME=...) or left at their default (# NAME=...)."""
+    line = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
+    return set(line.findall((ROOT / ".env.example").read_text()))
+
+
+def dockerfile_env() -> set[str]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    env_lines = [line for line in text.splitlines() if line.startswith("ENV ")]
+    return {pair.split("=")[0] for line in env_lines for pair in line.split()[1:]}
+
+
+def test_every_setting_the_code_reads_reaches_the_containers():
+    """.env reaches every application container; .env.example names every setting the code
+    reads that the stack itself does not set; and what the stack sets passes .env's value
+    through wherever .env may name it."""
+    stack = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    example = dot_env_example()
+    read = settings_the_code_reads()
+    assert {"FINELABEL_PUBLIC_URL", "FINELABEL_MTURK_LIVE", "DJANGO_CSRF_TRUSTED_ORIGINS"} <= read
+    for name in APP_SERVICES:
+        service = stack["services"][name]
+        env_files = [e["path"] if isinstance(e, dict) else e for e in service["env_file"]]
+        assert ".env" in env_files, name
+        fixed = set(service["environment"])
+        missing = read - fixed - dockerfile_env() - example - set(NOT_FOR_DOT_ENV)
+        assert not missing, f"{name}: settings neither set by the stack nor in .env.example"
+        for key in example & fixed:  # the stack's value wins over .env's: it must pass it on
+            assert f"${{{key}" in str(service["environment"][key]), key
+    assert example >= LIBRARY_SETTINGS
+    assert not example & set(NOT_FOR_DOT_ENV)
+    stale = example - read - LIBRARY_SETTINGS - {"POSTGRES_PASSWORD"}
+    assert not stale, "names in .env.example that nothing reads"
+
+
+def test_web_checks_the_deployment_before_it_serves():
+    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
+    command = " ".join(web["command"])
+    assert command.index("manage.py check --deploy") < command.index("config.serve")

@@ -135,3 +135,16 @@ def test_a_bug_in_a_hit_view_is_a_500_in_the_error_shape(monkeypatch):
     response = call("GET", "/hit/contains/anything/")
     assert response.status == 500
     assert json.loads(response.body) == {"error": "Internal server error.", "code": "server_error"}
+
+
+def test_head_on_a_hit_page_answers_like_get_without_a_body():
+    """Link checkers and MTurk's own probes ask with HEAD: the page's status and headers."""
+    grid = make_grid(make_campaign())
+    for query in ({}, mturk_query("A1", "W1")):
+        url = page_url("contains", grid.public_id, **query)
+        page, head = call("GET", url), call("HEAD", url)
+        assert (head.status, head.body) == (200, b"")
+        for name in ("Content-Type", "Content-Security-Policy", "Cache-Control"):
+            assert head.header(name) == page.header(name)
+    assert call("HEAD", "/hit/contains/no-such-grid/").status == 404
+    assert not Worker.objects.exists()

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
 from core.errors import FinelabelError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".jpe"}
-PATH_COLUMNS = ("path", "url", "source", "file")
+PATH_COLUMNS = ("path", "url", "source", "file", "path_or_url")
 LABEL_COLUMNS = ("label", "wnid", "class", "class_index")
 
 
@@ -39,6 +42,11 @@ def folder_items(root: Path) -> list[ImportItem]:
         for path in sorted(p for p in class_dir.rglob("*") if p.is_file()):
             if not path.name.startswith("."):
                 items.append(ImportItem(str(path), class_dir.name))
+    if not items:
+        raise SourceError(
+            f"No images under {root}: expected one sub-folder per class (named by its wnid) "
+            "holding the image files."
+        )
     return items
 
 
@@ -63,7 +71,10 @@ def csv_items(path: Path) -> list[ImportItem]:
         reader.fieldnames = header
         path_col = _column(header, PATH_COLUMNS, path)
         label_col = _column(header, LABEL_COLUMNS, path)
-        return [_manifest_item(row, path_col, label_col, path.parent) for row in reader]
+        items = [_manifest_item(row, path_col, label_col, path.parent) for row in reader]
+    if not items:
+        raise SourceError(f"Manifest {path} lists no images.")
+    return items
 
 
 def _manifest_item(row: dict, path_col: str, label_col: str, base: Path) -> ImportItem:
@@ -95,6 +106,27 @@ def s3_items(uri: str, client) -> list[ImportItem]:
                     items.append(ImportItem(f"s3://{bucket}/{obj['Key']}", parts[0]))
     except client.exceptions.NoSuchBucket as exc:
         raise SourceError(f"S3 bucket not found: {bucket}") from exc
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise SourceError(
+            f"No AWS credentials to read {uri}: set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)."
+        ) from exc
+    except BotoConnectionError as exc:
+        raise SourceError(
+            f"Cannot reach S3 at {client.meta.endpoint_url} to list {uri}: set "
+            "AWS_S3_ENDPOINT_URL to the address of your S3-compatible server, or check the "
+            "network."
+        ) from exc
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise SourceError(
+            f"S3 refused to list {uri}: {error.get('Code', '?')}: {error.get('Message', exc)}"
+        ) from exc
+    if not items:
+        raise SourceError(
+            f"No images under s3://{bucket}/{prefix}: expected keys "
+            f"s3://{bucket}/{prefix}<wnid>/<file>, one folder per class."
+        )
     return sorted(items, key=lambda item: item.locator)
 
 

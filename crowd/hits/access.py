@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
 
-from crowd.services.answers import CLOSED, SEEN, UNKNOWN_HIT
+from crowd.services.answers import SEEN, UNKNOWN_HIT
 from crowd.services.invites import read_invite
 from crowd.services.submission_input import PREVIEW_ASSIGNMENT_ID, SubmissionError, Submitter
 from crowd.services.task_facts import has_seen_pictures, published_hit, task_facts
@@ -97,8 +97,8 @@ def _open_or_closed(access: PageAccess, kind: str, public_id: str) -> PageAccess
     facts = task_facts(kind, public_id)
     if facts is None:  # gone since its content was read
         return PageAccess("closed", reason="This task no longer exists.")
-    if facts.campaign_done:
-        return PageAccess("closed", reason=CLOSED)
+    if facts.refusal:
+        return PageAccess("closed", reason=facts.refusal)
     if access.mode == "mturk" and has_seen_pictures(access.submitter.worker_id, facts):
         return PageAccess("closed", reason=SEEN)
     return access

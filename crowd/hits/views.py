@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import conditional_escape, json_script
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.http import error_response
 from crowd.caching import KEPT_SECONDS
@@ -50,13 +50,13 @@ def page_config(kind: str, public_id: str, access: PageAccess) -> dict[str, Any]
     return config
 
 
-@require_GET
+@require_safe  # GET, and HEAD for link checkers and probes
 @mturk_frameable
 def contains_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return _page(request, CONTAINS, public_id, contains_content(public_id))
 
 
-@require_GET
+@require_safe
 @mturk_frameable
 def classify_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return _page(request, CLASSIFY, public_id, classify_content(public_id))
@@ -66,6 +66,9 @@ def _page(request: HttpRequest, kind: str, public_id: str, task: TaskContent) ->
     """The task's kept content (crowd.hits.content) and this worker's config, in the
     kept page frame of this kind and access."""
     access = page_access(request, kind, public_id)
+    if request.method == "HEAD":
+        # The page's status and headers without its body, which WSGI servers would send.
+        return HttpResponse()
     fill = {
         TITLE_SLOT: conditional_escape(task.title),  # as the template's autoescape would
         TASK_SLOT: task.for_page(access.can_submit),

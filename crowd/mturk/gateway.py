@@ -13,7 +13,8 @@ from typing import Any
 
 from botocore import xform_name
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from core.errors import FinelabelError
 from crowd.models import MTurkCall
@@ -41,6 +42,16 @@ class MTurkError(FinelabelError):
     def __init__(self, operation: str, code: str, message: str):
         super().__init__(f"{operation} failed: {code}: {message}")
         self.operation, self.code, self.message = operation, code, message
+
+
+class MTurkUnavailable(FinelabelError):
+    """MTurk cannot be called from here: no credentials, or its endpoint cannot be reached."""
+
+
+NO_CREDENTIALS = (
+    "No AWS credentials for Mechanical Turk: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+    "(or AWS_PROFILE) in the environment."
+)
 
 
 def redact(value: Any) -> Any:
@@ -84,13 +95,32 @@ class MTurk:
     def call(self, operation: str, **params: Any) -> dict:
         """Call `operation` (MTurk's name, e.g. "CreateHITWithHITType") and log each attempt.
         Throttling and service faults are retried with full-jitter backoff; any other error
-        raises MTurkError at once."""
+        raises MTurkError at once, and missing credentials or an endpoint that cannot be
+        reached raise MTurkUnavailable (one line saying what to set)."""
         method = getattr(self.client, xform_name(operation))
         stored_params = as_json(redact(params))
         for attempt in range(1, self.max_attempts + 1):
             started = time.monotonic()
             try:
                 result = method(**params)
+            except (NoCredentialsError, PartialCredentialsError) as exc:
+                self._log(
+                    operation, attempt, stored_params, started, code="NoCredentials", error=str(exc)
+                )
+                raise MTurkUnavailable(NO_CREDENTIALS) from exc
+            except BotoConnectionError as exc:
+                self._log(
+                    operation,
+                    attempt,
+                    stored_params,
+                    started,
+                    code="ConnectionError",
+                    error=str(exc),
+                )
+                raise MTurkUnavailable(
+                    f"Cannot reach Mechanical Turk at {self.client.meta.endpoint_url} "
+                    f"({operation}): check the network (or HTTPS_PROXY)."
+                ) from exc
             except ClientError as exc:
                 error = exc.response.get("Error", {})
                 code, message = error.get("Code", "Unknown"), error.get("Message", str(exc))

@@ -34,9 +34,11 @@ def reward_of(campaign: Campaign, kind: str) -> Decimal:
 
 
 def assignments_of(campaign: Campaign, kind: str) -> int:
+    """MaxAssignments a new HIT is published with: the adaptive minimum when the campaign
+    sets one (more come later, crowd.mturk.adaptive), else the answers per task."""
     if kind == Hit.Kind.CONTAINS:
-        return campaign.contains_assignments
-    return campaign.classify_assignments
+        return campaign.contains_min_assignments or campaign.contains_assignments
+    return campaign.classify_min_assignments or campaign.classify_assignments
 
 
 def qualification_requirements(s: MTurkSettings) -> list[dict]:

@@ -109,8 +109,11 @@ def account_balance(mturk: MTurk) -> Decimal:
 
 
 def check_publishable(plan: PublishPlan, balance: Decimal | None = None) -> None:
-    """Refuse before any HIT is created: over the budget, no budget on the live market, or
-    more than the account holds."""
+    """Refuse before any HIT is created: a paused or closed campaign, over the budget, no
+    budget on the live market, or more than the account holds."""
+    if plan.campaign.closed_at is not None or plan.campaign.paused_at is not None:
+        state = "closed" if plan.campaign.closed_at is not None else "paused"
+        raise PublishRefused(f"Campaign {plan.campaign.name!r} is {state}: nothing is published.")
     if plan.over_budget:
         raise PublishRefused(
             f"Budget cap of {dollars(plan.budget)} would be exceeded: "

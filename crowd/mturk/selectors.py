@@ -18,7 +18,17 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from crowd.models import Assignment, Bonus, ClassifyTask, ContainsGrid, Hit, Verification
+from crowd.models import (
+    Assignment,
+    Bonus,
+    ClassifyAnswer,
+    ClassifyTask,
+    ContainsAnswer,
+    ContainsGrid,
+    Hit,
+    Verification,
+    Worker,
+)
 from crowd.mturk.client import live_mode
 from crowd.mturk.costs import BatchCost, assignment_cost, bonus_cost
 from crowd.mturk.hit_types import assignments_of, reward_of
@@ -189,6 +199,19 @@ def unpublished_tasks(campaign: Campaign, kind: str, *, sandbox: bool):
         return ContainsGrid.objects.filter(campaign=campaign).exclude(published).order_by("number")
     published = Exists(Hit.objects.filter(sandbox=sandbox, classify_task=OuterRef("pk")))
     return ClassifyTask.objects.filter(campaign=campaign).exclude(published).order_by("pk")
+
+
+def local_answers(campaign: Campaign, kind: str) -> tuple[int, int]:
+    """(answers, tasks): the answers of the local or simulated crowd already stored on the
+    campaign's grids (CONTAINS) or CLASSIFY tasks, and how many tasks hold them."""
+    if kind == Hit.Kind.CONTAINS:
+        answers, task = ContainsAnswer.objects.filter(grid__campaign=campaign), "grid"
+    else:
+        answers, task = ClassifyAnswer.objects.filter(task__campaign=campaign), "task"
+    figures = answers.exclude(worker__source=Worker.Source.MTURK).aggregate(
+        answers=Count("id"), tasks=Count(task, distinct=True)
+    )
+    return figures["answers"], figures["tasks"]
 
 
 def mturk_summary(campaign: Campaign, *, sandbox: bool | None = None) -> MTurkSummary:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from crowd.models import Hit
+from crowd.mturk.adaptive import collect_more
 from crowd.mturk.client import live_mode
 from crowd.mturk.gateway import MTurk
 from crowd.mturk.sync import sync_campaign
@@ -20,8 +21,12 @@ def sync_open_hits() -> dict:
     )
     out = {}
     for campaign in Campaign.objects.filter(pk__in=campaign_ids).order_by("pk"):
-        report = sync_campaign(MTurk(campaign=campaign), campaign)
+        mturk = MTurk(campaign=campaign)
+        report = sync_campaign(mturk, campaign)
+        # Adaptive campaigns: weigh the answers just confirmed, extend unsettled HITs.
+        extended = collect_more(mturk, campaign)
         out[campaign.name] = {
+            "extended": extended,
             "hits": report.hits,
             "updated": report.updated,
             "confirmed": report.confirmed,

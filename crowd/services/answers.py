@@ -23,7 +23,7 @@ and the sync keeps the one MTurk lists.
 
 A task takes answers until it has all it needs: its confirmed answers reach the campaign's
 answers per task (or the largest MaxAssignments of its HITs, when a HIT was extended), and
-none once the campaign is done.
+none while the campaign is paused, nor once it is done or closed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from crowd.caching import forget
@@ -55,7 +55,14 @@ from crowd.services.submission_input import (
     checked_positions,
     checked_text,
 )
-from crowd.services.task_facts import published_hit, seen_expression
+from crowd.services.task_facts import (
+    CLOSED,
+    ENDED,
+    PAUSED,
+    campaign_refusal,
+    published_hit,
+    seen_expression,
+)
 from crowd.services.task_members import (
     KINDS,
     Kind,
@@ -63,11 +70,11 @@ from crowd.services.task_members import (
     task_members,
 )
 from pipeline.models import Campaign
+from pipeline.stages.adaptive import most_asked
 
 ALREADY_ANSWERED = "This worker has already answered this task under another assignment."
 BLOCKED = "This worker may no longer submit answers."
 UNKNOWN_HIT = "This HIT is not one of this task's: open the task from Mechanical Turk."
-CLOSED = "This campaign is done: it takes no more answers."
 FULL = "This task has all the answers it needs: please return the HIT."
 SEEN = (
     "You have already answered a task of this label with some of the same images: please "
@@ -85,6 +92,8 @@ class Refused(SubmissionError):
 
 _REFUSALS = {
     first_answer.CLOSED: (CLOSED, "closed"),
+    first_answer.ENDED: (ENDED, "closed"),
+    first_answer.PAUSED: (PAUSED, "paused"),
     first_answer.FULL: (FULL, "full"),
     first_answer.SEEN: (SEEN, "seen"),
     first_answer.ANSWERED: (ALREADY_ANSWERED, "already_answered", 400),
@@ -360,10 +369,10 @@ _MTURK_REVIEWED = (Assignment.Status.APPROVED, Assignment.Status.REJECTED)
 
 
 def _check_open(answer: _Answer, worker: Worker) -> None:
-    """On the ORM path, in one query: Refused when the campaign is done, the task has all its
-    counted answers, the worker has an answer to it that counts, or (an MTurk worker on a
-    grid) the worker saw some of its pictures under the same query. The one-statement path
-    checks the same in its statement."""
+    """On the ORM path, in one query: Refused when the campaign is done, paused or closed,
+    the task has all its counted answers, the worker has an answer to it that counts, or (an
+    MTurk worker on a grid) the worker saw some of its pictures under the same query. The
+    one-statement path checks the same in its statement."""
     target, spec = answer.target, answer.target.spec
     task = {f"{spec.answer_task}_id": target.task_id}
     counted = spec.answer.objects.filter(**task, verification=Verification.CONFIRMED)
@@ -376,6 +385,7 @@ def _check_open(answer: _Answer, worker: Worker) -> None:
         .annotate(m=Max("max_assignments"))
         .values("m")
     )
+    asked = most_asked(hit_task, target.task_id)  # follow-up may ask for more than per task
     seen = (
         seen_expression(worker.pk, target.task_id, target.seen_query)
         if target.seen_query is not None
@@ -385,18 +395,27 @@ def _check_open(answer: _Answer, worker: Worker) -> None:
         Campaign.objects.filter(pk=target.campaign_id)
         .annotate(
             counted=Coalesce(Subquery(count), Value(0)),
-            most=Coalesce(Subquery(most), Value(0)),
+            most=Greatest(Coalesce(Subquery(most), Value(0)), Coalesce(asked, Value(0))),
             answered=Exists(counted.filter(worker=worker)),
             seen=seen,
         )
-        .values_list("state", f"{target.kind}_assignments", "counted", "most", "answered", "seen")
+        .values_list(
+            "state",
+            "paused_at",
+            "closed_at",
+            f"{target.kind}_assignments",
+            "counted",
+            "most",
+            "answered",
+            "seen",
+        )
         .first()
     )
     if row is None:  # the campaign is gone
         raise SubmissionError(spec.unknown, "unknown_task")
-    state, wanted, counted_now, most_now, answered, seen_before = row
-    if state == Campaign.State.DONE:
-        raise Refused(CLOSED, "closed")
+    state, paused_at, closed_at, wanted, counted_now, most_now, answered, seen_before = row
+    if refusal := campaign_refusal(state, paused_at, closed_at):
+        raise Refused(*refusal)
     if counted_now >= max(wanted, most_now):
         raise Refused(FULL, "full")
     if answered:

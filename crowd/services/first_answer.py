@@ -11,13 +11,13 @@ nothing stored, exactly as the ORM path's transaction does, and the caller's che
 sorts it out (crowd.services.answers).
 
 The same statement checks what may refuse a first answer, so that refusing costs no round trip
-more: a blocked worker, a campaign that is done, a task that has all its counted answers
-(confirmed ones, up to the campaign's answers per task or the largest MaxAssignments of its
-HITs) and, for an MTurk worker on a grid, a grid of the same query with some of the same
-pictures answered before (crowd.services.task_facts). It then inserts nothing, not even the
-worker's row, and says which. When the statement cannot see the worker's row (another of this
-worker's first answers created it meanwhile, after this statement's snapshot), it stores
-nothing and returns None: the caller takes the ORM path.
+more: a blocked worker, a campaign that is done, paused or closed, a task that has all its
+counted answers (confirmed ones, up to the campaign's answers per task or the largest
+MaxAssignments of its HITs) and, for an MTurk worker on a grid, a grid of the same query with
+some of the same pictures answered before (crowd.services.task_facts). It then inserts
+nothing, not even the worker's row, and says which. When the statement cannot see the
+worker's row (another of this worker's first answers created it meanwhile, after this
+statement's snapshot), it stores nothing and returns None: the caller takes the ORM path.
 
 Planning that statement is a large part of PostgreSQL's work on a submit, so a web process
 prepares it once per connection (PREPARE) and then only executes it (settings.
@@ -49,7 +49,7 @@ from crowd.models import (
     Worker,
 )
 from crowd.services.task_facts import seen_sql
-from pipeline.models import Campaign
+from pipeline.models import AnswerRequest, Campaign
 
 # kind -> (answer model, its task column, member model, the member's column)
 _TABLES = {
@@ -81,6 +81,8 @@ class Inserted:
 # Why the statement stored nothing.
 BLOCKED = "blocked"
 CLOSED = "closed"  # the campaign is done
+ENDED = "ended"  # the campaign was closed by its owner
+PAUSED = "paused"  # the campaign is paused
 FULL = "full"  # the task has all its counted answers
 SEEN = "seen"  # an MTurk worker who saw some of this grid's pictures under the same query
 ANSWERED = "answered"  # the worker has an answer to this task that counts
@@ -126,11 +128,15 @@ WITH found AS (
     SELECT id, blocked FROM {Worker._meta.db_table}
     WHERE source = %(source)s::varchar AND external_id = %(worker)s::varchar
 ), state AS (
-    SELECT c.state <> {_literal(DONE_STATE)} AS open, (
+    SELECT c.state <> {_literal(DONE_STATE)} AND c.paused_at IS NULL AND c.closed_at IS NULL
+        AS open, c.closed_at IS NOT NULL AS ended, c.state = {_literal(DONE_STATE)} AS done, (
         SELECT count(*) FROM {answer._meta.db_table}
         WHERE {answer_task} = %(task)s::bigint AND verification = {_literal(CONFIRMED)}
     ) < GREATEST(c.{_PER_TASK[kind]}, COALESCE((
         SELECT max(max_assignments) FROM {Hit._meta.db_table}
+        WHERE {task_column} = %(task)s::bigint
+    ), 0), COALESCE((
+        SELECT max(target) FROM {AnswerRequest._meta.db_table}
         WHERE {task_column} = %(task)s::bigint
     ), 0)) AS room
     FROM {Campaign._meta.db_table} c WHERE c.id = %(campaign)s::bigint
@@ -172,7 +178,7 @@ WITH found AS (
 SELECT (SELECT id FROM answer), (SELECT assignment_id FROM answer),
     (SELECT worker_id FROM answer), (SELECT bool_or(blocked) FROM worker),
     (SELECT open FROM state), (SELECT room FROM state), (SELECT bool_or(seen) FROM checked),
-    (SELECT bool_or(answered) FROM checked)
+    (SELECT bool_or(answered) FROM checked), (SELECT ended FROM state), (SELECT done FROM state)
 """
 
 
@@ -241,11 +247,11 @@ def insert_first_answer(
     verification: str = Verification.CONFIRMED,
     seen_query: int | None = None,
 ) -> Inserted | str | None:
-    """Inserted; BLOCKED, CLOSED, FULL, ANSWERED or SEEN (nothing stored); or None when the
-    worker's row was not visible (nothing stored). Raises IntegrityError, with nothing stored,
-    on any conflict. `verification`: the answer's (crowd.models.Verification); `seen_query`: for an
-    MTurk worker on a grid, the grid's query label, to refuse a worker who saw some of its
-    pictures under it (None: no such check)."""
+    """Inserted; BLOCKED, CLOSED, ENDED, PAUSED, FULL, ANSWERED or SEEN (nothing stored); or
+    None when the worker's row was not visible (nothing stored). Raises IntegrityError, with
+    nothing stored, on any conflict. `verification`: the answer's (crowd.models.Verification);
+    `seen_query`: for an MTurk worker on a grid, the grid's query label, to refuse a worker
+    who saw some of its pictures under it (None: no such check)."""
     params = {
         "source": worker[0],
         "worker": worker[1],
@@ -269,11 +275,11 @@ def insert_first_answer(
     with guard, connection.cursor() as cur:
         _execute(cur, kind, tuple(sorted(fields)), params)
         row = cur.fetchone()
-    answer_id, assignment_id, worker_id, blocked, open_, room, seen, answered = row
+    answer_id, assignment_id, worker_id, blocked, open_, room, seen, answered, ended, done = row
     if answer_id is not None:
         return Inserted(answer_id, assignment_id, worker_id)
     if open_ is False:
-        return CLOSED
+        return ENDED if ended else CLOSED if done else PAUSED
     if room is False:
         return FULL
     if blocked:

@@ -33,6 +33,7 @@ from crowd.models import (
 )
 from crowd.services.submission_input import SubmissionError, Submitter
 from pipeline.models import Campaign
+from pipeline.stages import adaptive
 
 SALT = "finelabel.local-invite"
 # Lab annotators may work through their links over weeks; a stale link simply stops working.
@@ -98,6 +99,17 @@ def read_invite(token: str, kind: str, public_id: str) -> Submitter:
     )
 
 
+def with_open_slots(tasks, campaign_id: int, kind: str):
+    """In an adaptive campaign, only the tasks still short of the answers asked of them
+    (pipeline.stages.adaptive): the minimum first, more only where the outcome is not
+    settled. In the fixed design, every task."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    if not adaptive.is_adaptive(campaign, kind):
+        return tasks
+    want, have = adaptive.targets(campaign, kind), adaptive.counted(campaign, kind)
+    return tasks.filter(pk__in=[pk for pk, n in want.items() if have.get(pk, 0) < n])
+
+
 def _open_tasks(campaign_id: int, handle: str, kind: str) -> list[str]:
     """Public ids of the campaign's tasks of `kind` this local worker has not answered yet,
     in the campaign's order; grids that would show the worker a picture again under the same
@@ -106,6 +118,7 @@ def _open_tasks(campaign_id: int, handle: str, kind: str) -> list[str]:
     if kind == Assignment.Kind.CONTAINS:
         done = ContainsAnswer.objects.filter(mine).values("grid")
         tasks = ContainsGrid.objects.filter(campaign_id=campaign_id).exclude(pk__in=done)
+        tasks = with_open_slots(tasks, campaign_id, kind)
         seen = GridItem.objects.filter(
             grid__in=done,
             grid__query_id=OuterRef("grid__query_id"),
@@ -116,6 +129,7 @@ def _open_tasks(campaign_id: int, handle: str, kind: str) -> list[str]:
         return list(tasks.values_list("public_id", flat=True))
     done = ClassifyAnswer.objects.filter(mine).values("task")
     tasks = ClassifyTask.objects.filter(campaign_id=campaign_id).exclude(pk__in=done)
+    tasks = with_open_slots(tasks, campaign_id, kind)
     return list(tasks.order_by("pk").values_list("public_id", flat=True))
 
 

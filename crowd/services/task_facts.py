@@ -1,12 +1,13 @@
 """What the HIT pages and submit endpoints check about a task besides its content: the HITs
-that publish it, whether its campaign is done, and whether a Mechanical Turk worker has
-already seen some of a grid's pictures under the same query.
+that publish it, whether its campaign takes answers (not done, paused or closed), and whether
+a Mechanical Turk worker has already seen some of a grid's pictures under the same query.
 
 A task's facts are the same for every worker and change seldom (a HIT published, the campaign
 done), so they are kept like the task's content (crowd.caching). A HIT id missing from the kept
 facts is looked up again before it is refused: a HIT published after the facts were kept is
-known at once. Whether the campaign is done is only shown on the page from the kept facts;
-the submit checks it in the database, in the same statement that stores the answer
+known at once. Whether the campaign takes answers is only shown on the page from the kept
+facts (pausing or closing forgets them here and in the shared cache); the submit checks it in
+the database, in the same statement that stores the answer
 (crowd.services.first_answer).
 
 Seen pictures. Under one query label, a tested image appears in one grid and a control in
@@ -42,33 +43,53 @@ from pipeline.models import Campaign
 
 CONTAINS = Assignment.Kind.CONTAINS
 
+CLOSED = "This campaign is done: it takes no more answers."
+ENDED = "This campaign is closed: it takes no more answers. Please return the HIT."
+PAUSED = (
+    "This campaign is paused: it takes no answers for now. Please return the HIT, or try "
+    "again later."
+)
+
+
+def campaign_refusal(state: str, paused_at: object, closed_at: object) -> tuple[str, str] | None:
+    """(message, code) when a campaign in this state takes no answers; None when it does."""
+    if closed_at is not None:
+        return ENDED, "closed"
+    if state == Campaign.State.DONE:
+        return CLOSED, "closed"
+    if paused_at is not None:
+        return PAUSED, "paused"
+    return None
+
 
 @dataclass(frozen=True)
 class TaskFacts:
     task_id: int
     campaign_id: int
-    campaign_done: bool
+    refusal: str | None  # why the campaign takes no answers (done, paused, closed); None: open
     query_id: int | None  # a grid's query label; None for a CLASSIFY task
     hit_ids: frozenset[str]  # the open HITs (sandbox or live) that publish this task
 
 
 def _key(kind: str, public_id: str) -> str:
-    return f"task-facts:{kind}:{public_id}"
+    return f"task-facts:v2:{kind}:{public_id}"
 
 
 def _read(kind: str, public_id: str) -> TaskFacts | None:
     model = ContainsGrid if kind == CONTAINS else ClassifyTask
     columns = ["hits__hit_id", "hits__done", "pk", "campaign_id", "campaign__state"]
+    columns += ["campaign__paused_at", "campaign__closed_at"]
     if kind == CONTAINS:
         columns.append("query_id")
     rows = list(model.objects.filter(public_id=public_id).values_list(*columns))
     if not rows:
         return None
-    _, _, pk, campaign, state, *query = rows[0]
+    _, _, pk, campaign, state, paused_at, closed_at, *query = rows[0]
+    refusal = campaign_refusal(state, paused_at, closed_at)
     return TaskFacts(
         task_id=pk,
         campaign_id=campaign,
-        campaign_done=state == Campaign.State.DONE,
+        refusal=refusal[0] if refusal else None,
         query_id=query[0] if query else None,
         # A HIT closed on MTurk with every assignment reviewed takes no more work.
         hit_ids=frozenset(row[0] for row in rows if row[0] and not row[1]),
@@ -78,6 +99,16 @@ def _read(kind: str, public_id: str) -> TaskFacts | None:
 def task_facts(kind: str, public_id: str) -> TaskFacts | None:
     """The kept facts of a task, None for an unknown one (not kept)."""
     return kept_or_made(_key(kind, public_id), lambda: _read(kind, public_id))
+
+
+def forget_campaign(campaign_id: int) -> None:
+    """Drop the kept facts of every task of a campaign (paused, resumed or closed): in this
+    process and the shared cache; other processes' own copies age out (crowd.caching)."""
+    grids = ContainsGrid.objects.filter(campaign_id=campaign_id).values_list("public_id", flat=True)
+    tasks = ClassifyTask.objects.filter(campaign_id=campaign_id).values_list("public_id", flat=True)
+    for kind, ids in ((CONTAINS, grids), (Assignment.Kind.CLASSIFY, tasks)):
+        for public_id in ids.iterator():
+            forget(_key(kind, public_id))
 
 
 def published_hit(kind: str, public_id: str, hit_id: str) -> TaskFacts | None:

@@ -5,6 +5,7 @@ version; and the drawings several families share (bars, heatmaps, interval dots)
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -28,6 +29,7 @@ BLUE, ORANGE, GREEN, GREY = "#5b7fc7", "#e07b39", "#2a9d6f", "#9aa5b8"
 COLOURS = {"top1": GREY, "top5": BLUE, "multilabel": GREEN, "main": ORANGE}
 MARGINS = {"left": 0.1, "right": 0.97, "bottom": 0.16, "top": 0.93, "wspace": 0.08}
 WIDE_LABELS = {"left": 0.33}
+LABEL_WIDTH = 26  # characters a line of a heatmap's tick label
 STYLE = {
     "svg.fonttype": "none",  # text stays text: small, searchable, selectable
     "font.size": 9,
@@ -119,18 +121,20 @@ def heatmap(
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         im = ax.imshow(shown, cmap="Blues", vmin=0)
-        short = [n[:18] for n in names]
-        ax.set_xticks(range(len(names)), short, rotation=60, ha="right")
-        ax.set_yticks(range(len(names)), short)
+        # Whole names, on lines of at most LABEL_WIDTH characters (the longest superclass,
+        # "Implements, containers, misc. objects", takes two).
+        wrapped = [textwrap.fill(n, LABEL_WIDTH) for n in names]
+        ax.set_xticks(range(len(names)), wrapped, rotation=90)
+        ax.set_yticks(range(len(names)), wrapped)
         ax.set_xlabel(cols.replace("_", " "))
         ax.set_ylabel(rows.replace("_", " "))
         ax.spines[:].set_visible(False)
         label = "share of row" if normalise else "images"
         fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, label=label)
 
-    margins = {"left": 0.3, "bottom": 0.3, "right": 0.98, "top": 0.97}
+    margins = {"left": 0.31, "bottom": 0.31, "right": 0.98, "top": 0.97}
     table = no_rows(table, bool(matrix.sum()))
-    return Chart(name, title, caption, table, draw, (6.4, 5.6), margins)
+    return Chart(name, title, caption, table, draw, (7.0, 6.6), margins)
 
 
 def interval_records(label: str, measure: str, iv: Interval, **extra) -> dict:
@@ -174,8 +178,8 @@ def render(campaign, an: CampaignAnalyses, chart: Chart, fmt: str) -> bytes:
     """The chart as SVG, PNG or CSV bytes, cached until the campaign's analyses change."""
     if fmt == "csv":
         return chart.table.to_csv(index=False).encode()
-    # v2: the charts of issue #19's definitions; pictures cached before are not read back.
-    key = cache_key(campaign, an.version, f"{chart.name}.v2.{fmt}")
+    # v3: whole superclass names on the heatmaps; pictures cached before are not read back.
+    key = cache_key(campaign, an.version, f"{chart.name}.v3.{fmt}")
     body = cache.get(key)
     if body is None:
         body = _render_figure(chart, fmt)

@@ -1,7 +1,9 @@
 """Campaigns, their stage runs and what each stage stores."""
 
+from .adaptive import AnswerRequest
 from .campaigns import Campaign, StageRun
 from .predictions import ModelPrediction, PotentialLabel
+from .probabilities import LabelProbability, WorkerQuality
 from .results import (
     CandidateLabel,
     ImageInclusion,
@@ -12,14 +14,17 @@ from .results import (
 )
 
 __all__ = [
+    "AnswerRequest",
     "Campaign",
     "CandidateLabel",
     "ImageInclusion",
     "ImageLabels",
     "ImageObject",
     "ImageObjectLabel",
+    "LabelProbability",
     "ModelPrediction",
     "PotentialLabel",
     "SelectionFrequency",
     "StageRun",
+    "WorkerQuality",
 ]

@@ -1,6 +1,7 @@
 """Campaigns: one run of the pipeline over a dataset, with every parameter of the method."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -53,6 +54,13 @@ class Campaign(models.Model):
         default=PAPER.qc_worker_bad_grid_share, validators=UNIT
     )
     qc_grid_control_rate = models.FloatField(default=PAPER.qc_grid_control_rate, validators=UNIT)
+    qc_min_worker_accuracy = models.FloatField(
+        null=True,
+        blank=True,
+        validators=UNIT,
+        help_text="Also drop workers whose Dawid-Skene accuracy (mean of sensitivity and "
+        "specificity, 0.5 = random) is under this; blank: the paper's control rules only.",
+    )
     candidate_sf_threshold = models.FloatField(
         default=PAPER.candidate_sf_threshold, validators=UNIT
     )
@@ -74,6 +82,11 @@ class Campaign(models.Model):
     )
     classify_qc_worker_flagged_share = models.FloatField(
         default=PAPER.classify_qc_worker_flagged_share, validators=UNIT
+    )
+    dawid_skene_with_model = models.BooleanField(
+        default=PAPER.dawid_skene_with_model,
+        help_text="Dawid-Skene stage: also a fit with the ensemble as one more voter (the "
+        "crowd-only probability stays beside it).",
     )
     # Adaptive collection: each task is published with the minimum and gets more answers, up
     # to contains_assignments / classify_assignments, only while its outcome is not settled.
@@ -131,6 +144,17 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Refuse an ensemble that is not registered (the admin's and the campaign page's
+        forms), instead of stage 1 failing on it later."""
+        from models_zoo.registry import known_ensembles  # timm: imported only when checked
+
+        if self.ensemble not in known_ensembles():
+            known = ", ".join(known_ensembles())
+            raise ValidationError(
+                {"ensemble": f"Unknown model ensemble {self.ensemble!r}: choose one of {known}."}
+            )
+
     @property
     def params(self) -> CampaignParams:
         return CampaignParams.from_object(self)
@@ -145,6 +169,7 @@ class StageRun(models.Model):
         GRIDS = "grids", "Grids"
         CONTAINS_QC = "contains_qc", "CONTAINS quality control"
         SELECTION_FREQUENCIES = "selection_frequencies", "Selection frequencies"
+        DAWID_SKENE = "dawid_skene", "Dawid-Skene probabilities"
         CANDIDATES = "candidates", "Candidate sets"
         INCLUSION = "inclusion", "Inclusion"
         CLASSIFY_TASKS = "classify_tasks", "CLASSIFY tasks"

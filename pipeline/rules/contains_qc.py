@@ -12,6 +12,12 @@ of them. Two rules, applied in this order:
    its controls, strictly, is dropped: status `dropped_grid` (with 5 controls, 2 found is kept,
    1 is dropped).
 
+3. Estimated accuracy (optional, off by default: the paper's rules stay the rules). With
+   `qc_min_worker_accuracy` set and each worker's accuracy estimated by Dawid-Skene
+   (pipeline.rules.contains_votes, on every answer, with or without controls), a worker under
+   the bound, strictly, is dropped as by rule 1 (`dropped_by` tells which rule). It judges
+   workers whose grids hold no control, whom rules 1 and 2 cannot see.
+
 Thresholds are compared exactly, in integers: each one is read as the nearest fraction with a
 denominator up to 10,000 (0.2 is 1/5, 0.4 is 2/5, 0.5 is 1/2), so `found / controls < 1/5`
 is decided as `found * 5 < controls` with no floating-point rounding at the boundary.
@@ -29,8 +35,8 @@ would erase the only measurement of every pair in such a grid.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
 
@@ -66,6 +72,8 @@ class AnswerOutcome:
     status: Status
     control_rate: float | None  # found / controls of this answer; None: grid without controls
     worker_bad_share: float | None  # the worker's bad answers / judged answers; None: none judged
+    worker_accuracy: float | None = None  # estimated (rule 3); None: not estimated
+    dropped_by: str | None = None  # the worker's: "controls" (rule 1) or "accuracy" (rule 3)
 
     @property
     def kept(self) -> bool:
@@ -82,15 +90,35 @@ class QualityReport:
         return {outcome.answer_id for outcome in self.outcomes if outcome.kept}
 
 
-def control_quality(answers: Iterable[GridAnswer], params: CampaignParams = PAPER) -> QualityReport:
-    """Apply both rules (module docstring) to every answer of a CONTAINS campaign."""
+def control_quality(
+    answers: Iterable[GridAnswer],
+    params: CampaignParams = PAPER,
+    worker_accuracy: Mapping[Hashable, float] | None = None,
+) -> QualityReport:
+    """Apply the rules (module docstring) to every answer of a CONTAINS campaign; rule 3 with
+    `worker_accuracy` (estimated, per worker) and params.qc_min_worker_accuracy both given."""
     answers = list(answers)
     _validate(answers)
     worker_rate = exact_fraction(params.qc_worker_control_rate)
     grid_rate = exact_fraction(params.qc_grid_control_rate)
     shares = _worker_bad_shares(answers, worker_rate)
     dropped = _dropped_workers(shares, exact_fraction(params.qc_worker_bad_grid_share))
-    outcomes = [_outcome(answer, shares, dropped, grid_rate) for answer in answers]
+    accuracy = worker_accuracy or {}
+    bound = params.qc_min_worker_accuracy
+    low = {w for w, a in accuracy.items() if bound is not None and a < bound}
+    by = {worker: "controls" for worker in dropped}
+    for answer in answers:
+        if answer.worker_id in low and answer.worker_id not in by:
+            dropped[answer.worker_id] = None
+            by[answer.worker_id] = "accuracy"
+    outcomes = [
+        replace(
+            _outcome(answer, shares, dropped, grid_rate),
+            worker_accuracy=accuracy.get(answer.worker_id),
+            dropped_by=by.get(answer.worker_id),
+        )
+        for answer in answers
+    ]
     return QualityReport(outcomes, list(dropped), _counts(outcomes))
 
 

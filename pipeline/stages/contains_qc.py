@@ -9,6 +9,10 @@ paper scale, in one transaction. Re-running judges every answer again from scrat
 answers that arrived since the last run are included and nothing is judged twice. Only
 confirmed answers are judged (crowd.models.Verification): an answer waiting for MTurk to
 confirm it stays pending, and counts for no worker.
+
+With the campaign's `qc_min_worker_accuracy` set (off by default), each worker's accuracy is
+estimated first by Dawid-Skene on every confirmed answer (pipeline.stages.dawid_skene, nothing
+stored), and workers under the bound are dropped too, also those whose grids hold no control.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from crowd.models import ContainsAnswer, ContainsSelection, GridItem, QcStatus, 
 from pipeline.models import Campaign, StageRun
 from pipeline.params import CampaignParams
 from pipeline.rules import contains_qc as core
+from pipeline.stages import dawid_skene
 from pipeline.stages.runs import report_progress, stage_run
 
 STATUS = {
@@ -79,6 +84,12 @@ def load_answers(campaign: Campaign) -> list[core.GridAnswer]:
 def reason(outcome: core.AnswerOutcome, answer: core.GridAnswer, params: CampaignParams) -> str:
     """What a researcher reads beside the status."""
     found = f"found {answer.n_controls_selected} of {answer.n_controls} controls"
+    if outcome.dropped_by == "accuracy":
+        return (
+            f"worker's estimated accuracy {outcome.worker_accuracy:.2f} is under "
+            f"{params.qc_min_worker_accuracy:.2f} (Dawid-Skene); this answer "
+            + (found if answer.n_controls else "on a grid without controls")
+        )
     if outcome.status is core.Status.DROPPED_WORKER:
         return (
             f"worker found under {params.qc_worker_control_rate:.0%} of the controls in "
@@ -104,7 +115,10 @@ def run_qc(campaign: Campaign) -> QcResult:
             + (f" ({waiting} wait for MTurk to confirm them: run `mturk sync`)" if waiting else "")
         )
     params = campaign.params
-    report = core.control_quality(answers, params)
+    accuracy = None
+    if params.qc_min_worker_accuracy is not None:
+        accuracy = dawid_skene.worker_accuracy(campaign)
+    report = core.control_quality(answers, params, accuracy)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for answer, outcome in zip(answers, report.outcomes, strict=True):
         groups[(STATUS[outcome.status], reason(outcome, answer, params))].append(answer.answer_id)
@@ -133,8 +147,14 @@ def run_qc(campaign: Campaign) -> QcResult:
 
 def _message(report: core.QualityReport, total: int) -> str:
     c = report.counts
+    by_accuracy = {o.worker_id for o in report.outcomes if o.dropped_by == "accuracy"}
     return (
         f"{total} answers: {c['kept']} kept ({c['unchecked']} on grids without controls), "
         f"{c['dropped_worker']} dropped with their worker ({len(report.dropped_workers)} "
-        f"workers), {c['dropped_grid']} dropped for too few controls found."
+        + (
+            f"workers, {len(by_accuracy)} for their estimated accuracy"
+            if by_accuracy
+            else "workers"
+        )
+        + f"), {c['dropped_grid']} dropped for too few controls found."
     )

@@ -33,10 +33,12 @@ from pipeline.models import (
     ImageLabels,
     ImageObject,
     ImageObjectLabel,
+    LabelProbability,
     ModelPrediction,
     PotentialLabel,
     SelectionFrequency,
     StageRun,
+    WorkerQuality,
 )
 
 Stage = StageRun.Stage
@@ -46,6 +48,7 @@ WRITTEN: dict[str, tuple[type[Model], ...]] = {
     Stage.GRIDS: (ContainsGrid, GridItem),
     Stage.CONTAINS_QC: (ContainsAnswer,),
     Stage.SELECTION_FREQUENCIES: (SelectionFrequency,),
+    Stage.DAWID_SKENE: (LabelProbability, WorkerQuality),
     Stage.CANDIDATES: (CandidateLabel,),
     Stage.INCLUSION: (ImageInclusion,),
     Stage.CLASSIFY_TASKS: (ClassifyTask, ClassifyOption),

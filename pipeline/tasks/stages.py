@@ -11,6 +11,7 @@ from celery import shared_task
 
 from pipeline import flow
 from pipeline.models import Campaign
+from pipeline.stages import adaptive
 
 
 def as_dict(summary: Any) -> Any:
@@ -33,13 +34,30 @@ def run_stages(campaign_id: int, names: list[str], include_controls: bool = Fals
     return _run(campaign_id, names, include_controls)
 
 
+def _waiting(campaign_id: int, kind: str) -> dict | None:
+    """In an adaptive campaign whose tasks still wait for answers asked of them: what they
+    wait for (the stages after them do not run yet)."""
+    held = adaptive.hold(Campaign.objects.get(pk=campaign_id), kind)
+    return None if held is None else {"waiting": held.waiting, "review": str(held)}
+
+
 @shared_task(name="pipeline.after_contains_answers")
 def after_contains_answers(campaign_id: int, include_controls: bool = False) -> dict:
-    """Once the grids are answered: every CONTAINS-side stage after the grids."""
+    """Once the grids are answered: every CONTAINS-side stage after the grids (adaptive:
+    once every grid is settled or at its maximum)."""
+    held = _waiting(campaign_id, "contains")
+    if held is not None:
+        return held
     return _run(campaign_id, list(flow.CONTAINS[1:]), include_controls)
 
 
 @shared_task(name="pipeline.classify_all")
 def classify_all(campaign_id: int) -> dict:
-    """CLASSIFY tasks, their quality control and the aggregation, with the answers so far."""
-    return _run(campaign_id, list(flow.CLASSIFY))
+    """CLASSIFY tasks, their quality control and the aggregation, with the answers so far
+    (adaptive: quality control and aggregation once every task is settled or at its
+    maximum)."""
+    made = _run(campaign_id, [flow.CLASSIFY[0]])
+    held = _waiting(campaign_id, "classify")
+    if held is not None:
+        return {**made, **held}
+    return {**made, **_run(campaign_id, list(flow.CLASSIFY[1:]))}

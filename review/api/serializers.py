@@ -181,10 +181,27 @@ class ScoreRowSerializer(serializers.Serializer):
         "accuracy is not a trained model's."
     )
     slice = serializers.CharField(help_text="all, dogs, organisms, objects or problematic.")
-    accuracy = serializers.FloatField(allow_null=True, help_text="right / (right + wrong).")
+    accuracy = serializers.FloatField(
+        allow_null=True, help_text="right / n: a label judged unclear is not right."
+    )
     ci_low = serializers.FloatField(allow_null=True, help_text="95% Clopper-Pearson, lower.")
     ci_high = serializers.FloatField(allow_null=True, help_text="95% Clopper-Pearson, upper.")
-    n = serializers.IntegerField(source="scored", help_text="Predictions scored right or wrong.")
+    accuracy_with_unclear = serializers.FloatField(
+        allow_null=True,
+        help_text="(right + unclear) / n: also accepts labels judged unclear (ImageNet-M's "
+        "evaluation), beside the headline accuracy that does not.",
+    )
+    ci_low_with_unclear = serializers.FloatField(allow_null=True, help_text="Its 95% CI, lower.")
+    ci_high_with_unclear = serializers.FloatField(allow_null=True, help_text="Its 95% CI, upper.")
+    top1_accuracy = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of the same n predictions that are the dataset label (top-1 accuracy, "
+        "against which Shankar et al.'s Fig 4 plots multi-label accuracy).",
+    )
+    top1_right = serializers.IntegerField(help_text="Predictions of the dataset label among n.")
+    n = serializers.IntegerField(
+        source="scored", help_text="Predictions scored: right, wrong or unclear."
+    )
     right = serializers.IntegerField()
     wrong = serializers.IntegerField()
     unclear = serializers.IntegerField(help_text="Predicted labels judged unclear.")

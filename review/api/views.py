@@ -162,7 +162,10 @@ class HumanSessionViewSet(ReadOnlyViewSet):
         return (
             HumanSession.objects.filter(dataset__in=visible_datasets(self.request.user))
             .select_related("labeller", "evaluation_slice")
-            .annotate(pick_count=Count("picks"), mean_duration_ms=Avg("picks__duration_ms"))
+            .annotate(  # the measured round only: training picks are never scored
+                pick_count=Count("picks", filter=Q(picks__training=False)),
+                mean_duration_ms=Avg("picks__duration_ms", filter=Q(picks__training=False)),
+            )
             .order_by("-created_at", "-id")
         )
 

@@ -44,11 +44,11 @@ def test_dashboard_in_chromium(live_server, browser, catalogue, media_root):
     get_user_model().objects.create_user("researcher", password="s3cret-pw", is_staff=True)
     url = live_server.url + reverse("dashboard", args=[campaign.pk])
 
-    browser.get(url)  # not logged in: the admin's login form, then back
-    assert "/admin/login/" in browser.current_url
+    browser.get(url)  # not logged in: the login page, then back
+    assert "/accounts/login/" in browser.current_url
     browser.find_element("name", "username").send_keys("researcher")
     browser.find_element("name", "password").send_keys("s3cret-pw")
-    browser.find_element("css selector", "input[type=submit]").click()
+    browser.find_element("css selector", "form.login button[type=submit]").click()
     # click() returns before the POST is answered: wait for the redirect, or the test's
     # teardown would empty the database under the login still being handled
     WebDriverWait(browser, 60).until(lambda d: d.current_url == url)

@@ -35,7 +35,7 @@ def listed(client) -> set[str]:
 def test_an_anonymous_visitor_sees_no_dataset_or_campaign(client, world):
     assert listed(client) == set()
     page = client.get("/").content.decode()
-    assert "Sign in" in page and "/admin/login/" in page
+    assert "Sign in" in page and "/accounts/login/" in page
 
 
 def test_a_user_sees_their_own_campaigns_and_their_datasets_only(client, world):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -33,15 +34,15 @@ def staff_client(client):
     return client
 
 
-def test_dashboard_requires_staff_login(client, campaign):
+def test_dashboard_requires_login(client, campaign):
     url = reverse("dashboard", args=[campaign.pk])
     response = client.get(url)
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     chart = reverse("dashboard-chart", args=[campaign.pk, "potential-labels", "png"])
     assert client.get(chart).status_code == 302
     user = get_user_model().objects.create_user("someone", password="pw", is_staff=False)
     client.force_login(user)
-    assert client.get(url).status_code == 302
+    assert client.get(url).status_code == 404  # not theirs (tests/studio/test_roles.py)
 
 
 def test_dashboard_page_shows_progress_charts_lists_and_workers(staff_client, campaign):
@@ -202,3 +203,34 @@ def test_dashboard_shows_answers_waiting_for_mturk_and_those_never_counted(staff
     html = staff_client.get(reverse("dashboard", args=[campaign.pk])).content.decode()
     assert "3 waiting for MTurk to confirm them (not counted yet)" in html
     assert "2 not confirmed by MTurk (never counted)" in html
+
+
+def test_unmeasured_figures_read_as_a_dash_not_nan(staff_client, campaign):
+    """With no selection frequency measured, a model's mean SF has no value: the cell says
+    so, instead of "nan [nan, nan]"."""
+    from django.core.cache import cache
+
+    from pipeline.models import SelectionFrequency
+
+    SelectionFrequency.objects.filter(campaign=campaign).delete()
+    cache.clear()  # the analyses are kept per campaign
+    response = staff_client.get(reverse("dashboard", args=[campaign.pk]))
+    html = response.content.decode()
+    models = html[html.index('id="models"') :]
+    models = models[: models.index("</table>")]
+    assert "sample_model_0" in models
+    assert "nan" not in models.lower()
+    # no mean, and how many images' top-1 was not measured
+    assert re.search(r"<td>– \(\d+\)</td>", models)
+
+
+def test_superclass_charts_show_the_whole_names(staff_client, campaign):
+    """ "Implements, containers, misc. objects" is not cut to its first 18 characters."""
+    an = campaign_analyses(campaign)
+    assert "Implements, containers, misc. objects" in an.superclasses
+    url = reverse("dashboard-chart", args=[campaign.pk, "confusion-people-main", "svg"])
+    svg = ET.fromstring(staff_client.get(url).content)
+    shown = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+    for name in an.superclasses:
+        for word in name.split():
+            assert word in shown.split(), (name, word)

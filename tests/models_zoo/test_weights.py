@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from models_zoo.weights import (
     expected_weights_file,
     resolve_weights,
 )
+from tests.helpers import free_port
 
 MODEL = "test_efficientnet.r160_in1k"
 
@@ -119,3 +121,42 @@ def test_offline_hub_with_filled_cache(
     model, source = create_model(MODEL, cache_dir=tmp_path)
     assert (source.kind, source.tag) == ("hub", f"hub:timm/{MODEL}")
     torch.testing.assert_close(_outputs(model), _outputs(reference), rtol=0, atol=0)
+
+
+def _fill_cache(cache: Path, reference: torch.nn.Module) -> None:
+    commit = "1" * 40
+    repo = cache / f"models--timm--{MODEL}"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    safetensors.torch.save_file(reference.state_dict(), str(snapshot / "model.safetensors"))
+
+
+def test_filled_cache_loads_without_asking_an_unreachable_hub(
+    tmp_path: Path, reference: torch.nn.Module, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Online mode, but the hub does not answer: weights in the cache load at once."""
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hf_constants, "ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    _fill_cache(tmp_path, reference)
+    started = time.monotonic()
+    model, source = create_model(MODEL, cache_dir=tmp_path)
+    assert time.monotonic() - started < 5
+    assert (source.kind, source.tag) == ("hub", f"hub:timm/{MODEL}")
+    torch.testing.assert_close(_outputs(model), _outputs(reference), rtol=0, atol=0)
+
+
+def test_unreachable_hub_without_cache_fails_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setattr(hf_constants, "ENDPOINT", endpoint)
+    started = time.monotonic()
+    with pytest.raises(MissingWeightsError) as info:
+        create_model(MODEL, cache_dir=tmp_path)
+    assert time.monotonic() - started < 5
+    message = str(info.value)
+    assert f"hub {endpoint} cannot be reached" in message and str(tmp_path) in message
+    assert WEIGHTS_DIR_ENV in message and "--random-weights" in message

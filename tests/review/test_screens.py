@@ -22,13 +22,13 @@ def item(catalogue):
     return ReviewItem.objects.create(image=image, label=classes[2], score=0.61)
 
 
-def test_screens_need_staff(client, item, django_user_model):
+def test_screens_need_staff_or_a_reviewer(client, item, django_user_model):
     url = reverse("review-item", args=[item.pk])
     assert client.get(url).status_code == 302
     django_user_model.objects.create_user("visitor", password="x")
     client.login(username="visitor", password="x")
-    assert client.get(url).status_code == 302
-    assert client.get(reverse("review-classes")).status_code == 302
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("review-classes")).status_code == 403
 
 
 def test_vote_by_form_and_refusal(client, item):

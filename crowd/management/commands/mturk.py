@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -26,8 +27,9 @@ from crowd.mturk.publish import (
     plan_publish,
     publish,
 )
-from crowd.mturk.selectors import mturk_summary
+from crowd.mturk.selectors import local_answers, mturk_summary
 from crowd.mturk.sync import sync_campaign
+from crowd.public_url import check_public_url, public_url_problem
 from crowd.selectors import waiting_line
 from pipeline.models import Campaign
 from pipeline.selectors import get_campaign
@@ -132,6 +134,8 @@ class Command(FinelabelCommand):
         plan = plan_publish(c, stage, sandbox=not live_mode(), limit=limit)
         for line in plan.describe():
             self.say(line)
+        for line in self.publish_warnings(c, stage, check_url=dry_run):
+            self.say(self.style.WARNING(f"Warning: {line}"))
         if dry_run:
             self.say("Dry run: nothing published.")
             return
@@ -139,6 +143,7 @@ class Command(FinelabelCommand):
         if not plan.tasks:
             self.say("Nothing to publish.")
             return
+        check_public_url()  # before any call to MTurk
         self.confirm(c)
         mturk = MTurk(campaign=c)
         balance = account_balance(mturk)
@@ -146,6 +151,20 @@ class Command(FinelabelCommand):
         with tqdm(total=len(plan.tasks), desc="publishing", unit="HIT", file=sys.stderr) as bar:
             hits = publish(mturk, plan, balance=balance, progress=bar.update)
         self.say(f"Published {len(hits)} HITs (HIT type {hits[0].hit_type_id}).")
+
+    def publish_warnings(self, c: Campaign, stage: str, *, check_url: bool) -> list[str]:
+        """What a researcher should know before publishing (a dry run shows it all)."""
+        lines = []
+        answers, tasks = local_answers(c, stage)
+        if answers:
+            lines.append(
+                f"{tasks} {stage.upper()} tasks of this campaign already hold {answers} answers "
+                "from the local or simulated crowd; MTurk answers will be added to them."
+            )
+        url = (settings.FINELABEL_PUBLIC_URL or "").rstrip("/")
+        if check_url and (problem := public_url_problem(url)):
+            lines.append(f"{problem} Publishing will be refused.")
+        return lines
 
     def do_sync(self, campaign, **o) -> None:
         c = self.campaign(campaign)
@@ -169,6 +188,14 @@ class Command(FinelabelCommand):
         self.say(f"Committed: {dollars(s.committed)}")
         self.say(f"Projected total: {dollars(s.projected_total)}")
         self.say(f"Budget: {dollars(s.budget) if s.budget is not None else 'none set'}")
+        if s.budget is not None and s.projected_total > s.budget:
+            self.say(
+                self.style.WARNING(
+                    f"Warning: the projected total exceeds the budget by "
+                    f"{dollars(s.projected_total - s.budget)}: publishing stops at the budget; "
+                    "raise the campaign's MTurk budget or publish fewer HITs."
+                )
+            )
         self.say(waiting_line(c))
 
     def do_approve(self, campaign, feedback, **o) -> None:

@@ -1,7 +1,8 @@
 """`manage.py contains --campaign ID STEP`: stages 2 to 4, one at a time or all.
 
 STEP is a stage's name (pipeline.flow.CONTAINS): grids, contains_qc, selection_frequencies,
-candidates, inclusion; or all. The older step names (build-grids, qc, frequencies) still work.
+dawid_skene, candidates, inclusion; or all. The older step names (build-grids, qc,
+frequencies) still work.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from tqdm import tqdm
 from core.commands import FinelabelCommand
 from pipeline import flow
 from pipeline.selectors import get_campaign
-from pipeline.stages import candidates, contains_qc, grids, inclusion, selection_frequencies
+from pipeline.stages import (
+    candidates,
+    contains_qc,
+    dawid_skene,
+    grids,
+    inclusion,
+    selection_frequencies,
+)
 
 OLD_NAMES = {"build-grids": "grids", "qc": "contains_qc", "frequencies": "selection_frequencies"}
 
@@ -21,7 +29,8 @@ OLD_NAMES = {"build-grids": "grids", "qc": "contains_qc", "frequencies": "select
 class Command(FinelabelCommand):
     help = (
         "Run a step of the CONTAINS side of a campaign: grids (pack and store the grids), "
-        "contains_qc (quality control of the answers), selection_frequencies, candidates "
+        "contains_qc (quality control of the answers), selection_frequencies, dawid_skene "
+        "(probabilities and worker accuracies, beside the frequencies), candidates "
         "(candidate sets), inclusion (which images go on to CLASSIFY), or all (the grids when "
         "the campaign has none, then the others in order)."
     )
@@ -106,6 +115,10 @@ class Command(FinelabelCommand):
                     "not counted: run the contains_qc step"
                 )
             )
+
+    def step_dawid_skene(self) -> None:
+        result = dawid_skene.compute_probabilities(self.campaign)
+        self.stdout.write(self.style.SUCCESS(f"Dawid-Skene: {result}"))
 
     def step_candidates(self) -> None:
         result = candidates.compute_candidates(self.campaign)

@@ -17,7 +17,9 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from core.commands import FinelabelCommand
+from pipeline import paper_inputs
 from pipeline.replay import aggregate_record, read_records
+from pipeline.rules.mistake_figures import mistake_distances
 from pipeline.rules.mistakes import MistakeFileError, mistakes_table, read_mistakes
 from pipeline.rules.paper_tables import classify_tables
 from pipeline.rules.superclass_figures import Superclasses, superclasses_from_groups
@@ -43,11 +45,22 @@ def classify_section(path: Path, supers: Superclasses) -> dict[str, Any]:
         return classify_tables(pairs, supers)
 
 
-def mistakes_section(path: Path) -> dict[str, Any]:
+def mistakes_section(path: Path, labels_path: Path | None = None) -> dict[str, Any]:
+    """Table 2, and the WordNet distance of each mistake to the image's closest label against
+    its category (labels: `labels_path`, or ReaL's as timm ships them)."""
     try:
-        return mistakes_table(read_mistakes(_read_json(path)))
+        mistakes = read_mistakes(_read_json(path))
     except MistakeFileError as exc:
         raise CommandError(f"{path}: {exc}") from exc
+    labels = paper_inputs.labels_file(labels_path) if labels_path else paper_inputs.real_labels()
+    rows = [(paper_inputs.image_key(m.image), m.predicted, m.category) for m in mistakes]
+    needed = {p for _, p, _ in rows} | {lab for i, _, _ in rows for lab in labels.get(i, ())}
+    ancestors = paper_inputs.imagenet_ancestors(needed)
+    return {
+        **mistakes_table(mistakes),
+        "wordnet_distance_labels": str(labels_path) if labels_path else "real",
+        "wordnet_distance_by_category": mistake_distances(rows, labels, ancestors),
+    }
 
 
 class Command(FinelabelCommand):
@@ -60,6 +73,12 @@ class Command(FinelabelCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--classify", type=Path, help="JSONL of CLASSIFY records.")
         parser.add_argument("--mistakes", type=Path, help="JSON of reviewed model mistakes.")
+        parser.add_argument(
+            "--labels",
+            type=Path,
+            help="JSON image -> class index(es) the mistakes' WordNet distances are measured "
+            "to (the closest one); default: ReaL's labels as timm ships them.",
+        )
         parser.add_argument(
             "--superclasses",
             type=Path,
@@ -77,7 +96,7 @@ class Command(FinelabelCommand):
             tables["classify"] = classify_section(opts["classify"], supers)
             self._print_classify(tables["classify"], supers.names)
         if opts["mistakes"]:
-            tables["mistakes"] = mistakes_section(opts["mistakes"])
+            tables["mistakes"] = mistakes_section(opts["mistakes"], opts["labels"])
             self._print_mistakes(tables["mistakes"])
         if opts["json"]:
             opts["json"].write_text(json.dumps(tables, indent=1) + "\n", encoding="utf-8")
@@ -117,3 +136,8 @@ class Command(FinelabelCommand):
         out(f"Reviewed mistakes: {m['total']} ({m['major']} major, {m['minor']} minor)")
         for name, row in m["by_category"].items():
             out(f"  {name:<40} major {row['major']:>4}  minor {row['minor']:>4}")
+        out(f"WordNet distance to the closest label ({m['wordnet_distance_labels']}), siblings 1:")
+        for name, row in m["wordnet_distance_by_category"].items():
+            spread = ", ".join(f"{d}: {n}" for d, n in row["histogram"].items())
+            median = "n/a" if row["median"] is None else f"{row['median']:g}"
+            out(f"  {name:<40} median {median:>4}  ({spread})")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
 
 from catalogue.models import Dataset
 from core.commands import FinelabelCommand
-from review import selectors
+from review import human, score_report, selectors
 from review.models import EvaluationSlice
 from review.services import queue_predictions
 from review.truth import EXPERT_SET, expert_set, resolve_sets
@@ -52,6 +53,17 @@ class Command(FinelabelCommand):
         parser.add_argument(
             "--no-queue", action="store_true", help="Do not queue unjudged predictions."
         )
+        parser.add_argument(
+            "--class-bootstrap",
+            type=int,
+            nargs="?",
+            const=1000,
+            default=0,
+            metavar="N",
+            help="Also give 95%% intervals over N resamples of the classes (default 1000) of "
+            "each accuracy and of each pair's difference (Shankar et al.).",
+        )
+        parser.add_argument("--json", type=Path, help="Also write the report as JSON.")
 
     def handle(self, *args, **options) -> None:
         predictors = [m.strip() for m in options["models"].split(",") if m.strip()]
@@ -67,8 +79,12 @@ class Command(FinelabelCommand):
         unknown = [p for p in predictors if p not in known]
         if unknown:
             raise CommandError(f"No predictions for {', '.join(unknown)}.")
+        if options["class_bootstrap"] < 0:
+            raise CommandError("--class-bootstrap takes a positive number of resamples.")
         report = selectors.compute_scores(predictors, sets, dataset, evaluation_slice)
         self._print(report, [s.name for s in sets])
+        self._print_extra(report, sets, dataset, evaluation_slice, options)
+        self._print_times(predictors)
         if not options["no_queue"]:
             images = selectors.images_for(dataset, evaluation_slice)
             by_model = {p: selectors.predictions_for(p, images) for p in predictors}
@@ -87,6 +103,32 @@ class Command(FinelabelCommand):
             raise CommandError(f"No {what} {name!r}.")
         return obj
 
+    def _print_extra(self, report, sets, dataset, evaluation_slice, options) -> None:
+        """The class bootstrap when asked for, the accuracy before and after the review, and
+        the JSON report (review.score_report)."""
+        extra = {}
+        if options["class_bootstrap"]:
+            extra["class_bootstrap"] = score_report.class_bootstrap_section(
+                report, options["class_bootstrap"], self.stdout.write
+            )
+        effect = score_report.review_effect_section(
+            report, sets, dataset, evaluation_slice, self.stdout.write
+        )
+        if effect:
+            extra["before_after_review"] = effect
+        if options["json"]:
+            data = score_report.report_json(report, [s.name for s in sets], extra)
+            score_report.write_json(options["json"], data)
+            self.stdout.write(f"-> {options['json']}")
+
+    def _print_times(self, predictors: list[str]) -> None:
+        """Each human session's time per image, beside the crowd's on its dataset."""
+        for name, session in human.human_sessions(predictors).items():
+            crowd = human.crowd_time(session.dataset)
+            self.stdout.write(f"time per image {name}: {human.session_time(session).text()}")
+            for kind, summary in crowd.items():
+                self.stdout.write(f"  crowd {kind.upper()} on {session.dataset}: {summary.text()}")
+
     def _print(self, report: selectors.ScoreReport, sets: list[str]) -> None:
         out = self.stdout.write
         out(f"{report.images} images; ground truth: {', '.join(sets)}")
@@ -94,7 +136,8 @@ class Command(FinelabelCommand):
             out(f"warning: {name} has predictions from random weights")
         out(
             f"{'predictor':<28} {'slice':<12} {'acc%':>6} {'95% CI':>14} {'+uncl%':>6} "
-            f"{'95% CI':>14} {'right':>7} {'scored':>7} {'unclear':>7} {'unrev.':>7} {'no GT':>6}"
+            f"{'95% CI':>14} {'right':>7} {'scored':>7} {'unclear':>7} {'unrev.':>7} {'no GT':>6} "
+            f"{'top1%':>6}"
         )
         for row in report.rows():
             ci = interval(row["ci_low"], row["ci_high"])
@@ -103,7 +146,8 @@ class Command(FinelabelCommand):
                 f"{row['predictor']:<28} {row['slice']:<12} {percent(row['accuracy']):>6} "
                 f"{ci:>14} {percent(row['accuracy_with_unclear']):>6} {ci_u:>14} "
                 f"{row['right']:>7} {row['scored']:>7} {row['unclear']:>7} "
-                f"{row['unreviewed']:>7} {row['no_truth']:>6}"
+                f"{row['unreviewed']:>7} {row['no_truth']:>6} "
+                f"{percent(row['top1_accuracy']):>6}"
             )
         for (a, b), paired in report.pairs.items():
             out(

@@ -1,6 +1,7 @@
 /* Human accuracy: pick one class out of all of them. Search names and synonyms (the class
    list comes once, as JSON), or browse the WordNet tree; the time from the picture showing to
-   the pick is sent with it. */
+   the pick is sent with it. In the training round the pick goes to FineTraining
+   (human_training.js), which shows the feedback; the class search is shared as FineHuman. */
 "use strict";
 (function () {
   const root = document.querySelector(".human");
@@ -16,11 +17,15 @@
   let active = 0;
   photo.addEventListener("load", () => { shown = performance.now(); }, {once: true});
 
+  let sent = false;
   function submitPick(index, name) {
+    if (sent) return;
+    sent = true;
     form.elements.label.value = String(index);
     form.elements.duration_ms.value = String(Math.round(performance.now() - shown));
     chosen.textContent = "Picked: " + name;
-    form.submit();
+    if (root.dataset.round === "training" && window.FineTraining) window.FineTraining.submit(form);
+    else form.submit();
   }
 
   function rank(query) {
@@ -72,6 +77,7 @@
   document.addEventListener("keydown", (event) => {
     if (event.target === search || event.target.matches("input, textarea, summary, button")) return;
     if (event.key === "/") { event.preventDefault(); search.focus(); }
+    else if (event.key === "e" && window.FineExamples) { event.preventDefault(); window.FineExamples.open(); }
     else if (window.FineZoom && window.FineZoom.key(event)) event.preventDefault();
   });
 
@@ -133,7 +139,9 @@
         index, name, synonyms, wnid, words: synonyms.concat([name]).map((w) => w.toLowerCase()),
       }));
       buildTree(data.nodes);
+      window.FineHuman = {rank: rank};
       root.dataset.ready = "true";
+      document.dispatchEvent(new CustomEvent("fine:classes"));
       if (search.value) { matches = rank(search.value); render(); }
     });
 })();

@@ -109,13 +109,19 @@ class Command(FinelabelCommand):
         parser.add_argument("--per-class", type=int, default=6)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
+            "--adaptive",
+            action="store_true",
+            help="collect adaptively: each grid and CLASSIFY task gets 3 answers first, more "
+            "(up to 9) only where its outcome is not settled (docs/pipeline.md)",
+        )
+        parser.add_argument(
             "--host",
             default=DEFAULT_HOST,
             help="where the application is served, for the links printed at the end "
             f"(default {DEFAULT_HOST}, where `make demo` serves it)",
         )
 
-    def handle(self, *args, per_class: int, seed: int, host: str, **options):
+    def handle(self, *args, per_class: int, seed: int, host: str, adaptive: bool, **options):
         base = base_url(host)
         if not LabelClass.objects.exists():
             call_command("load_imagenet_classes", stdout=self.stdout)
@@ -135,6 +141,9 @@ class Command(FinelabelCommand):
         campaign, _ = Campaign.objects.get_or_create(
             name="demo", defaults={"dataset": Dataset.objects.get(name=DATASET), "ensemble": "tiny"}
         )
+        if adaptive:
+            campaign.contains_min_assignments = campaign.classify_min_assignments = 3
+            campaign.save(update_fields=["contains_min_assignments", "classify_min_assignments"])
         self.stdout.write(f"Campaign '{campaign.name}' (ensemble {campaign.ensemble}) is ready.")
         self.potential_labels(campaign, options["verbosity"])
         self.crowd_stages(campaign)

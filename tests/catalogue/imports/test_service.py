@@ -13,7 +13,7 @@ from PIL import Image as PILImage
 
 from catalogue.imports.sources import sample_per_class
 from catalogue.models import Dataset, Image, LabelClass
-from tests.helpers import make_folder, write_jpeg
+from tests.helpers import free_port, make_folder, write_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,49 @@ def test_import_into_s3_storage(catalogue, tmp_path, settings, s3_server):
         assert original == Path(image.source).read_bytes()
         thumb = s3.get_object(Bucket="media", Key=image.thumbnail_key)["Body"].read()
         assert max(PILImage.open(io.BytesIO(thumb)).size) == 256
+
+
+def test_unreachable_s3_endpoint_is_one_line_naming_the_setting(catalogue, settings, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    with pytest.raises(CommandError) as error:
+        run_import("s3://images/val/", "--dataset", "s3val")
+    message = str(error.value)
+    assert f"Cannot reach S3 at {endpoint}" in message and "AWS_S3_ENDPOINT_URL" in message
+    assert "\n" not in message
+    assert not Dataset.objects.filter(name="s3val").exists()
+
+
+def test_s3_without_credentials_says_what_to_set(catalogue, settings, s3_server, monkeypatch):
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it keeps the credentials it found
+    with pytest.raises(CommandError, match="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
+        run_import("s3://images/val/", "--dataset", "s3val")
+
+
+def test_empty_s3_prefix_is_an_error_not_an_empty_dataset(catalogue, settings, s3_server):
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    s3.create_bucket(Bucket="sparse")  # moto's buckets outlive a test: a name of its own
+    s3.put_object(Bucket="sparse", Key="train/n01440764/a.JPEG", Body=b"elsewhere")
+    with pytest.raises(CommandError, match=r"No images under s3://sparse/val/"):
+        run_import("s3://sparse/val/", "--dataset", "s3val")
+    assert not Dataset.objects.filter(name="s3val").exists()
+
+
+def test_folder_without_images_is_an_error_not_an_empty_dataset(catalogue, tmp_path):
+    (tmp_path / "in" / TENCH).mkdir(parents=True)
+    with pytest.raises(CommandError, match=r"No images under .*in: expected one sub-folder"):
+        run_import(str(tmp_path / "in"), "--dataset", "empty")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("path,label\n")
+    with pytest.raises(CommandError, match=r"Manifest .*manifest.csv lists no images"):
+        run_import(str(manifest), "--dataset", "empty")
+    assert not Dataset.objects.filter(name="empty").exists()

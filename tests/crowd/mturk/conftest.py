@@ -15,7 +15,8 @@ from crowd.mturk import gateway as gateway_module
 from crowd.mturk.gateway import MTurk
 from pipeline.models import Campaign
 
-PUBLIC_URL = "https://labels.example.org"
+# A name that resolves without DNS: publishing checks that the public host resolves.
+PUBLIC_URL = "https://localhost"
 CREATED = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 

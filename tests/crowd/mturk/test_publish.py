@@ -15,7 +15,7 @@ from crowd.models import ContainsGrid, Hit, MTurkCall, MTurkSettings
 from crowd.mturk.costs import BatchCost
 from crowd.mturk.hit_types import EXTERNAL_QUESTION_NS
 from crowd.mturk.publish import PublishRefused, plan_publish, publish
-from tests.crowd.mturk.conftest import CREATED, hit_response
+from tests.crowd.mturk.conftest import CREATED, PUBLIC_URL, hit_response
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def question(kind: str, public_id: str, frame_height: int = 0) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<ExternalQuestion xmlns="{NS}">'
-        f"<ExternalURL>https://labels.example.org/hit/{kind}/{public_id}/</ExternalURL>"
+        f"<ExternalURL>{PUBLIC_URL}/hit/{kind}/{public_id}/</ExternalURL>"
         f"<FrameHeight>{frame_height}</FrameHeight></ExternalQuestion>"
     )
 
@@ -135,7 +135,7 @@ def test_external_question_follows_the_schema(campaign):
     root = ET.fromstring(xml.split("\n", 1)[1])
     assert root.tag == f"{{{EXTERNAL_QUESTION_NS}}}ExternalQuestion"
     assert [child.tag.split("}")[1] for child in root] == ["ExternalURL", "FrameHeight"]
-    assert root[0].text == "https://labels.example.org/hit/classify/abc_-1/"
+    assert root[0].text == f"{PUBLIC_URL}/hit/classify/abc_-1/"
     assert root[1].text == "700"
 
 
@@ -348,12 +348,21 @@ def test_publish_refuses_when_the_balance_is_short(qualified, stub, mturk):
     assert not Hit.objects.exists()
 
 
-def test_publish_needs_an_https_public_url(qualified, stub, settings):
-    settings.FINELABEL_PUBLIC_URL = "http://labels.example.org"
-    stub.add_response("get_account_balance", {"AvailableBalance": "10000.00"}, {})
-    with pytest.raises(CommandError, match="FINELABEL_PUBLIC_URL"):
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [("http://labels.example.org", "https://"), ("https://nowhere.invalid", "does not resolve")],
+)
+def test_publish_checks_the_public_url_before_calling_mturk(qualified, stub, settings, url, says):
+    """MTurk frames only https pages from a host workers can resolve: checked before any call
+    (the stub has no response queued: a call would fail the test)."""
+    settings.FINELABEL_PUBLIC_URL = url
+    with pytest.raises(CommandError, match="FINELABEL_PUBLIC_URL") as error:
         run("publish", "--campaign", str(qualified.pk), "--stage", "contains")
-    assert not Hit.objects.exists()
+    assert says in str(error.value) and "\n" not in str(error.value)
+    assert not Hit.objects.exists() and not MTurkCall.objects.exists()
+    assert "Publishing will be refused" in run(
+        "publish", "--campaign", str(qualified.pk), "--stage", "contains", "--dry-run"
+    )
 
 
 def test_plan_refuses_an_unknown_stage(campaign):

@@ -208,6 +208,7 @@ def test_beat_task_syncs_campaigns_with_open_hits(campaign, stub):
     result = sync_open_hits.apply().get()
     assert result == {
         "imagenet-v2": {
+            "extended": 0,  # not adaptive: nothing weighed, no HIT extended
             "hits": 1,
             "updated": 0,
             "confirmed": 0,

@@ -16,6 +16,8 @@ from pipeline.rules.contains_qc import (
     Status,
     control_quality,
 )
+from pipeline.rules.contains_votes import estimate
+from tests.pipeline.rules.test_contains_votes import Campaign
 
 
 def answers_of(worker: str, found: list[int], controls: int = 5, start: int = 0):
@@ -187,3 +189,50 @@ def test_empty_input():
     report = control_quality([])
     assert report.outcomes == [] and report.dropped_workers == []
     assert report.counts == {KEPT: 0, DROPPED_WORKER: 0, DROPPED_GRID: 0, "unchecked": 0}
+
+
+# --- Rule 3: estimated accuracy (Dawid-Skene), off by default ------------------------------
+
+
+def test_a_spammer_on_grids_without_controls_is_caught_by_the_estimated_accuracy_only():
+    # Hand-made grids: 20 with controls, 20 without; six careful workers answer all of them and
+    # a spammer selects at random on the 20 without controls, where no control can judge them.
+    without = tuple(range(20, 40))
+    grids = Campaign(without_controls=without, seed=3)
+    for worker in range(1, 7):
+        grids.answer(worker, range(40), grids.careful())
+    grids.answer(99, without, lambda *_: grids.rng.random() < 0.5)
+    accuracy = estimate(grids.votes()).worker_accuracy()
+    answers = [
+        GridAnswer(
+            answer_id,
+            worker,
+            grid,
+            sum(1 for item in grids.items if item[1] == grid and item[4]),
+            sum(1 for a, i in grids.selections if a == answer_id and grids.items[i - 1][4]),
+        )
+        for answer_id, grid, worker in grids.answers
+    ]
+
+    paper = control_quality(answers, CampaignParams(), accuracy)  # rule 3 off by default
+    assert paper.dropped_workers == []
+    assert paper.counts["unchecked"] == 20 * 7
+    with_bound = control_quality(answers, CampaignParams(qc_min_worker_accuracy=0.7), accuracy)
+    assert with_bound.dropped_workers == [99]
+    spam = [o for o in with_bound.outcomes if o.worker_id == 99]
+    assert {(o.status, o.dropped_by) for o in spam} == {(Status.DROPPED_WORKER, "accuracy")}
+    assert spam[0].worker_accuracy < 0.7 < min(accuracy[w] for w in range(1, 7))
+    others = [o for o in with_bound.outcomes if o.worker_id != 99]
+    assert [o.status for o in others] == [o.status for o in paper.outcomes if o.worker_id != 99]
+
+
+def test_a_worker_under_both_rules_is_dropped_by_the_control_rule():
+    answers = answers_of("S", [0, 0]) + answers_of("T", [5, 5], start=2)
+    params = CampaignParams(qc_min_worker_accuracy=0.6)
+    report = control_quality(answers, params, {"S": 0.5, "T": 0.59999})
+    assert report.dropped_workers == ["S", "T"]
+    assert [o.dropped_by for o in report.outcomes] == ["controls"] * 2 + ["accuracy"] * 2
+    # Exactly at the bound is not under it; a worker without an estimate is not judged.
+    report = control_quality(answers, params, {"T": 0.6})
+    assert report.dropped_workers == ["S"]
+    assert report.outcomes[0].worker_accuracy is None
