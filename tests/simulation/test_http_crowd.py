@@ -98,7 +98,9 @@ def test_spammers_and_control_ignorers_are_caught_by_qc(make_campaign):
     spam = ContainsAnswer.objects.filter(worker__in=spammers)
     honest = ContainsAnswer.objects.exclude(worker__in=spammers)
     assert spam.filter(qc_status=QcStatus.KEPT).count() < 0.05 * spam.count()
-    assert honest.filter(qc_status=QcStatus.KEPT).count() > 0.97 * honest.count()
+    # Honest workers miss a control now and then (hit rate 0.85 +- 0.08): 152 to 156 of 157
+    # answers were kept over seeds and runs.
+    assert honest.filter(qc_status=QcStatus.KEPT).count() > 0.95 * honest.count()
     ignorers = ContainsAnswer.objects.filter(worker__in=sim.spammers[simulate.IGNORE_CONTROLS])
     # An ignorer still selects each control at the spam rate (0.1), so now and then one of its
     # few grids passes the control check: over seeds 1-20, 0 to 2 of about 22 answers were
