@@ -9,10 +9,10 @@ A page is opened in one of three modes:
   but cannot be submitted;
 - "local": a lab annotator's signed invite link (crowd.services.invites).
 Anything else ("closed") shows the task with the reason it cannot be submitted: parameters
-that are not MTurk's, a HIT that is not this task's, a campaign that is done, or a grid whose
-pictures this MTurk worker has seen in another grid of the same query
-(crowd.services.task_facts). A grid page that cannot be submitted shows no pictures
-(crowd.hits.content).
+that are not MTurk's, a HIT that is not this task's, a campaign that is done, a task this
+MTurk worker answered already (on another of its HITs), or a grid whose pictures this MTurk
+worker has seen in another grid of the same query (crowd.services.task_facts). A grid page
+that cannot be submitted shows no pictures (crowd.hits.content).
 
 MTurk's parameters are not signed, so the token of an "mturk" page does not make its answer
 count: the answer waits for the MTurk sync to confirm it (crowd.services.answers).
@@ -35,7 +35,13 @@ from django.http import HttpRequest
 from crowd.services.answers import SEEN, UNKNOWN_HIT
 from crowd.services.invites import read_invite
 from crowd.services.submission_input import PREVIEW_ASSIGNMENT_ID, SubmissionError, Submitter
-from crowd.services.task_facts import has_seen_pictures, published_hit, task_facts
+from crowd.services.task_facts import (
+    ANSWERED_BEFORE,
+    answered_before,
+    has_seen_pictures,
+    published_hit,
+    task_facts,
+)
 
 SALT = "finelabel.hit-page"
 # A page must be submitted within a day of being opened (MTurk assignments last hours).
@@ -92,14 +98,19 @@ def page_access(request: HttpRequest, kind: str, public_id: str) -> PageAccess:
 
 def _open_or_closed(access: PageAccess, kind: str, public_id: str) -> PageAccess:
     """`access`, or closed when the campaign is done (as the kept facts say: the submit checks
-    it again) or, for an MTurk worker, when this grid shows pictures they saw under the same
-    query (one query per MTurk page)."""
+    it again) or, for an MTurk worker, when they answered this task under another assignment
+    (one query) or this grid shows pictures they saw under the same query (one query)."""
     facts = task_facts(kind, public_id)
     if facts is None:  # gone since its content was read
         return PageAccess("closed", reason="This task no longer exists.")
     if facts.refusal:
         return PageAccess("closed", reason=facts.refusal)
-    if access.mode == "mturk" and has_seen_pictures(access.submitter.worker_id, facts):
+    if access.mode != "mturk":
+        return access
+    worker, assignment = access.submitter.worker_id, access.submitter.assignment_id
+    if answered_before(worker, assignment, kind, facts):
+        return PageAccess("closed", reason=ANSWERED_BEFORE)
+    if has_seen_pictures(worker, facts):
         return PageAccess("closed", reason=SEEN)
     return access
 

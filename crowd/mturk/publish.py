@@ -149,6 +149,22 @@ def find_hit_by_token(mturk: MTurk, token: str) -> dict | None:
     return None
 
 
+def create_hit(mturk: MTurk, token: str, **params: Any) -> dict:
+    """CreateHITWithHITType with `token` as its UniqueRequestToken and annotation; when MTurk
+    says the token was used, the HIT that first call created."""
+    try:
+        return mturk.call(
+            "CreateHITWithHITType", RequesterAnnotation=token, UniqueRequestToken=token, **params
+        )["HIT"]
+    except MTurkError as exc:
+        if not is_repeated_token(exc):
+            raise
+        hit = find_hit_by_token(mturk, token)
+        if hit is None:
+            raise
+        return hit
+
+
 def publish(
     mturk: MTurk,
     plan: PublishPlan,
@@ -175,22 +191,14 @@ def publish(
     stored = []
     for task, question in zip(plan.tasks, questions, strict=True):
         token = request_token(plan.kind, task)
-        try:
-            hit = mturk.call(
-                "CreateHITWithHITType",
-                HITTypeId=hit_type_id,
-                MaxAssignments=plan.cost.max_assignments,
-                LifetimeInSeconds=lifetime,
-                Question=question,
-                RequesterAnnotation=token,
-                UniqueRequestToken=token,
-            )["HIT"]
-        except MTurkError as exc:
-            if not is_repeated_token(exc):
-                raise
-            hit = find_hit_by_token(mturk, token)
-            if hit is None:
-                raise
+        hit = create_hit(
+            mturk,
+            token,
+            HITTypeId=hit_type_id,
+            MaxAssignments=plan.cost.max_assignments,
+            LifetimeInSeconds=lifetime,
+            Question=question,
+        )
         stored.append(store_hit(plan, task, token, hit))
         if progress:
             progress(1)
@@ -198,19 +206,27 @@ def publish(
 
 
 def store_hit(plan: PublishPlan, task: Task, token: str, hit: dict) -> Hit:
-    contains = plan.kind == Hit.Kind.CONTAINS
+    asked = {"MaxAssignments": plan.cost.max_assignments, "Reward": plan.cost.reward}
+    return save_hit(plan.campaign, plan.kind, task, plan.sandbox, token, {**asked, **hit})
+
+
+def save_hit(
+    campaign: Campaign, kind: str, task: Task, sandbox: bool, token: str, hit: dict
+) -> Hit:
+    """Store (or update) the HIT MTurk returned for `task`."""
+    contains = kind == Hit.Kind.CONTAINS
     obj, _ = Hit.objects.update_or_create(
         hit_id=hit["HITId"],
         defaults={
-            "campaign": plan.campaign,
-            "kind": plan.kind,
+            "campaign": campaign,
+            "kind": kind,
             "grid": task if contains else None,
             "classify_task": None if contains else task,
-            "sandbox": plan.sandbox,
+            "sandbox": sandbox,
             "hit_type_id": hit["HITTypeId"],
             "unique_request_token": token,
-            "max_assignments": hit.get("MaxAssignments", plan.cost.max_assignments),
-            "reward": Decimal(hit.get("Reward", plan.cost.reward)),
+            "max_assignments": hit["MaxAssignments"],
+            "reward": Decimal(hit["Reward"]),
             "status": hit.get("HITStatus", "Assignable"),
             "created": hit.get("CreationTime") or timezone.now(),
             "expiration": hit["Expiration"],

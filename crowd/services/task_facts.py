@@ -32,6 +32,7 @@ from django.db.models.expressions import RawSQL
 from crowd.caching import forget, kept_or_made
 from crowd.models import (
     Assignment,
+    ClassifyAnswer,
     ClassifyTask,
     ContainsAnswer,
     ContainsGrid,
@@ -45,6 +46,10 @@ CONTAINS = Assignment.Kind.CONTAINS
 
 CLOSED = "This campaign is done: it takes no more answers."
 ENDED = "This campaign is closed: it takes no more answers. Please return the HIT."
+ANSWERED_BEFORE = (
+    "You have already answered this task (in another HIT): please return this HIT, it "
+    "takes one answer per worker."
+)
 PAUSED = (
     "This campaign is paused: it takes no answers for now. Please return the HIT, or try "
     "again later."
@@ -69,10 +74,11 @@ class TaskFacts:
     refusal: str | None  # why the campaign takes no answers (done, paused, closed); None: open
     query_id: int | None  # a grid's query label; None for a CLASSIFY task
     hit_ids: frozenset[str]  # the open HITs (sandbox or live) that publish this task
+    several_hits: bool = False  # published by more than one HIT (crowd.mturk.adaptive)
 
 
 def _key(kind: str, public_id: str) -> str:
-    return f"task-facts:v2:{kind}:{public_id}"
+    return f"task-facts:v3:{kind}:{public_id}"
 
 
 def _read(kind: str, public_id: str) -> TaskFacts | None:
@@ -93,6 +99,7 @@ def _read(kind: str, public_id: str) -> TaskFacts | None:
         query_id=query[0] if query else None,
         # A HIT closed on MTurk with every assignment reviewed takes no more work.
         hit_ids=frozenset(row[0] for row in rows if row[0] and not row[1]),
+        several_hits=len({row[0] for row in rows if row[0]}) > 1,
     )
 
 
@@ -168,3 +175,26 @@ def has_seen_pictures(worker_id: str, facts: TaskFacts) -> bool:
         )
         row = cur.fetchone()
     return bool(row and row[0])
+
+
+def answered_before(worker_id: str, assignment_id: str, kind: str, facts: TaskFacts) -> bool:
+    """Whether this MTurk worker has a counted answer to the task under another assignment (a
+    task may have several HITs: crowd.mturk.adaptive): the submit would refuse it, so the page
+    says so when the HIT is accepted. Pending answers do not count: anyone may have given one
+    under this worker's id (crowd.mturk.sync); reopening the assignment that holds the answer
+    is not refused. Asked only of a task with several HITs: MTurk gives a worker one
+    assignment per HIT."""
+    if not facts.several_hits:
+        return False
+    answers = ContainsAnswer.objects if kind == CONTAINS else ClassifyAnswer.objects
+    task = "grid_id" if kind == CONTAINS else "task_id"
+    return (
+        answers.filter(
+            **{task: facts.task_id},
+            worker__source=Worker.Source.MTURK,
+            worker__external_id=worker_id,
+        )
+        .filter(verification=Verification.CONFIRMED)
+        .exclude(assignment__external_id=assignment_id)
+        .exists()
+    )

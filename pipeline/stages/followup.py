@@ -4,10 +4,10 @@ An image is ambiguous when its dataset label has fewer surviving CONTAINS answer
 4 trusts (pipeline.rules.inclusion): it gets no CLASSIFY task and stays unlabelled. `ask`
 asks `more` answers of each grid that shows such an image under its dataset label, through
 the same requests as adaptive collection (pipeline.models.AnswerRequest, reason followup):
-MTurk additional assignments on the same HIT (crowd.mturk.adaptive.extend_to_targets),
-new invite slots for the local crowd. The request is keyed by the answers the grid had, so
-asking again before they come in asks for nothing more. `rerun` runs the stages those
-answers feed, once every asked answer is in.
+MTurk additional assignments on the same HIT, or a second HIT where the first cannot pass 9
+(crowd.mturk.adaptive.extend_to_targets), new invite slots for the local crowd. The request
+is keyed by the answers the grid had, so asking again before they come in asks for nothing
+more. `rerun` runs the stages those answers feed, once every asked answer is in.
 """
 
 from __future__ import annotations
