@@ -23,15 +23,23 @@ def compose_command() -> list[str] | None:
 
 
 @pytest.mark.skipif(compose_command() is None, reason="neither docker compose nor docker-compose")
-def test_docker_compose_config_is_valid():
+def test_docker_compose_config_is_valid(tmp_path):
+    # As an operator sets it up: the stack file beside a .env copied from .env.example.
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path)
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
     env = {**os.environ, "DJANGO_SECRET_KEY": "test"}
     check = [*compose_command(), "config", "--quiet"]
-    result = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     # Without a secret key the stack refuses to start, saying what is missing.
     env.pop("DJANGO_SECRET_KEY")
-    result = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, env=env)
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+    # ...and without a .env it says so.
+    (tmp_path / ".env").unlink()
+    env["DJANGO_SECRET_KEY"] = "test"
+    result = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode != 0 and ".env" in result.stderr
 
 
 def test_compose_stack_has_every_service_with_health_checks():
@@ -104,7 +112,9 @@ def test_every_setting_the_code_reads_reaches_the_containers():
     assert {"FINELABEL_PUBLIC_URL", "FINELABEL_MTURK_LIVE", "DJANGO_CSRF_TRUSTED_ORIGINS"} <= read
     for name in APP_SERVICES:
         service = stack["services"][name]
-        env_files = [e["path"] if isinstance(e, dict) else e for e in service["env_file"]]
+        listed = service["env_file"]
+        listed = [listed] if isinstance(listed, str) else listed
+        env_files = [e["path"] if isinstance(e, dict) else e for e in listed]
         assert ".env" in env_files, name
         fixed = set(service["environment"])
         missing = read - fixed - dockerfile_env() - example - set(NOT_FOR_DOT_ENV)

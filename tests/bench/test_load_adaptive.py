@@ -18,6 +18,8 @@ from crowd.models import (
     ClassifyAnswerLabel,
     ClassifyOption,
     ContainsAnswer,
+    ContainsSelection,
+    GridItem,
     Verification,
     Worker,
 )
@@ -42,7 +44,14 @@ def pending_answer(task: load.Task, worker: str, labels=(), main=None):
     )
     pending = {"assignment": a, "worker": w, "verification": Verification.PENDING}
     if task.kind == "contains":
-        return ContainsAnswer.objects.create(grid=target, **pending)
+        # A careful worker: the grid's controls (pictures of the query) selected, so that the
+        # answer passes the control check and counts toward the grid's floor.
+        answer = ContainsAnswer.objects.create(grid=target, **pending)
+        ContainsSelection.objects.bulk_create(
+            ContainsSelection(answer=answer, item=item)
+            for item in GridItem.objects.filter(grid=target, is_control=True)
+        )
+        return answer
     options = dict(ClassifyOption.objects.filter(task=target).values_list("position", "label"))
     answer = ClassifyAnswer.objects.create(task=target, main_label_id=options[main], **pending)
     ClassifyAnswerLabel.objects.bulk_create(
