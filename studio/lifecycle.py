@@ -10,6 +10,7 @@ nothing and its pages take no answers until resumed; a closed one never again.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import FinelabelError
+from crowd.mturk import market
 from crowd.services.task_facts import forget_campaign
 from pipeline.models import Campaign
 from studio.planning import LIVE, LOCAL, SANDBOX, crowd_of
@@ -92,7 +94,9 @@ def pause(campaign: Campaign) -> Campaign:
             raise CampaignRefused(f"Campaign {campaign.name!r} is closed: it cannot be paused.")
         if current.paused_at is not None:
             return current
-        return _stamp(campaign, paused_at=timezone.now())
+        paused = _stamp(campaign, paused_at=timezone.now())
+    _on_market(paused, "paused", market.take_off_market)
+    return paused
 
 
 def resume(campaign: Campaign) -> Campaign:
@@ -102,7 +106,10 @@ def resume(campaign: Campaign) -> Campaign:
             raise CampaignRefused(f"Campaign {campaign.name!r} is closed: it cannot be resumed.")
         if current.paused_at is None:
             return current
-        return _stamp(campaign, paused_at=None)
+        since = current.paused_at
+        resumed = _stamp(campaign, paused_at=None)
+    _on_market(resumed, "resumed", lambda c: market.put_back_on_market(c, since))
+    return resumed
 
 
 def close(campaign: Campaign) -> Campaign:
@@ -111,7 +118,28 @@ def close(campaign: Campaign) -> Campaign:
         current = _locked(campaign)
         if current.closed_at is not None:
             return current
-        return _stamp(campaign, closed_at=timezone.now())
+        closed = _stamp(campaign, closed_at=timezone.now())
+    _on_market(closed, "closed", market.take_off_market)
+    return closed
+
+
+class MarketNotUpdated(FinelabelError):
+    """The campaign changed state, but MTurk could not be told."""
+
+    status = 502
+
+
+def _on_market(campaign: Campaign, done: str, update: Callable[[Campaign], int]) -> None:
+    """Its HITs follow the campaign (crowd.mturk.market): off the market while it takes no
+    answers, back on when it resumes. The state change stands when MTurk cannot be reached
+    (answers are refused anyway); the error says what is left to do."""
+    try:
+        update(campaign)
+    except FinelabelError as exc:
+        raise MarketNotUpdated(
+            f"Campaign {campaign.name!r} is {done}, but its HITs on MTurk were not updated "
+            f"({exc}); `mturk expire` / `mturk extend` do it by hand."
+        ) from exc
 
 
 def check_startable(campaign: Campaign) -> None:
