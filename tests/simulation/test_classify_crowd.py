@@ -130,9 +130,10 @@ def test_whole_stage_with_spammers_to_final_labels(demo_campaign):
     assert (aggregated.classified, aggregated.easy) == (24, 1)
     two = ImageLabels.objects.filter(image__source__contains="_with_")
     # Options are shuffled by a seed keyed by ids, so the answers drawn depend on them: over
-    # eight id offsets on PostgreSQL, 6 to 8 of the 8 two-object images came out with two.
+    # ten id offsets on PostgreSQL, 6 to 8 of the 8 two-object images came out with two, and
+    # no other image did.
     assert sum(head.num_objects == 2 for head in two) >= 6  # of 8
-    assert aggregated.objects[2] >= 7
+    assert aggregated.objects[2] >= 6
 
 
 @pytest.mark.django_db
