@@ -84,8 +84,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -830,6 +832,21 @@ def check_database(stats: Stats, run: str) -> dict[str, int]:
 # ---------------------------------------------------------------- one run
 
 
+def request_figures(stats, health: float, per_answer: Sequence[float]) -> dict[str, Any]:
+    """The figures every mode prints after `acked`: failed and refused requests, the
+    baseline's requests/s and CPU per answer (app, database, client)."""
+    return {
+        "failed_requests": stats.failures,
+        "refused": len(stats.refused),
+        "gave_up": stats.gave_up,
+        "wrong_repeat": stats.wrong_repeat,
+        "health_rps": health,
+        "app_cpu_ms_per_answer": per_answer[0],
+        "db_cpu_ms_per_answer": per_answer[1],
+        "client_cpu_ms_per_answer": per_answer[2],
+    }
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -909,14 +926,7 @@ def run_load(
         "start_late_p99_ms": percentile(late, 0.99),
         "warmup_p99_ms": percentile(cold, 0.99),
         "acked": len(stats.acks),
-        "failed_requests": stats.failures,
-        "refused": len(stats.refused),
-        "gave_up": stats.gave_up,
-        "wrong_repeat": stats.wrong_repeat,
-        "health_rps": health,
-        "app_cpu_ms_per_answer": per_answer[0],
-        "db_cpu_ms_per_answer": per_answer[1],
-        "client_cpu_ms_per_answer": per_answer[2],
+        **request_figures(stats, health, per_answer),
         **check_database(stats, run),
     }
     if kill_worker:
