@@ -1,11 +1,12 @@
-"""The dashboard's adaptive-collection section and its follow-up button.
+"""The dashboard's adaptive-collection section (reads only; its follow-up button posts to the
+campaign pages, studio.views.ask_followup).
 
 Per stage: the answers collected against the fixed design's (every task x its maximum), the
 answers and money saved (at the campaign's reward and MTurk's fee for HITs of that size),
 tasks still waiting for answers asked of them, and follow-up requests on ambiguous images.
-The button (POST, the campaign's owner and staff: api.access) asks for more answers on the
-ambiguous images' grids (pipeline.stages.followup); MTurk HITs are extended by the explicit
-command `manage.py followup ask|adaptive --campaign C --mturk`, never from the page.
+The button asks for more answers on the ambiguous images' grids (pipeline.stages.followup);
+MTurk HITs are extended by the explicit command `manage.py followup ask|adaptive --campaign C
+--mturk`, never from the page.
 """
 
 from __future__ import annotations
@@ -13,13 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
-
-from api.access import owned_campaign, researcher_required
-from core.errors import FinelabelError
 from crowd.mturk.costs import assignment_cost
 from pipeline.models import AnswerRequest, Campaign
 from pipeline.stages import adaptive, followup
@@ -82,18 +76,3 @@ def adaptive_section(campaign: Campaign) -> dict:
         "ambiguous_grids": grids,
         "more_choices": (1, 2, 3, 5),
     }
-
-
-@require_POST
-@researcher_required
-def followup_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """Ask for more answers on the ambiguous images (the follow-up button)."""
-    campaign = owned_campaign(request.user, campaign_id)
-    try:
-        report = followup.ask(campaign, int(request.POST.get("more", "3")))
-    except (FinelabelError, ValueError) as exc:
-        text = exc.message if isinstance(exc, FinelabelError) else "Not a number of answers."
-        messages.error(request, text)
-    else:
-        messages.success(request, f"Follow-up: {report}.")
-    return redirect("dashboard", campaign_id=campaign.pk)

@@ -1,11 +1,10 @@
 from django.urls import path, re_path
 
-from dashboard import adaptive, class_views, views
+from dashboard import class_views, views
 
 urlpatterns = [
     path("", views.index, name="dashboard-index"),
     path("<int:campaign_id>/", views.campaign_dashboard, name="dashboard"),
-    path("<int:campaign_id>/followup/", adaptive.followup_view, name="dashboard-followup"),
     path("<int:campaign_id>/classes/", class_views.classes, name="dashboard-classes"),
     path(
         "<int:campaign_id>/classes/<int:index>/", class_views.class_detail, name="dashboard-class"

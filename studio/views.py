@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from api.access import owned_campaign, researcher_required, visible_campaigns
 from core.errors import FinelabelError
+from pipeline.stages import followup
 from studio import controls, lifecycle
 from studio.forms import CampaignForm, ControlsForm, StartForm
 from studio.planning import CROWDS, control_coverage, cost_estimate, crowd_of
@@ -115,3 +116,18 @@ def act(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
     except FinelabelError as exc:
         messages.error(request, str(exc))
     return redirect("studio-campaign", campaign.pk)
+
+
+@researcher_required
+@require_POST
+def ask_followup(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """More answers on the ambiguous images (the dashboard's follow-up button)."""
+    campaign = owned_campaign(request.user, campaign_id)
+    try:
+        report = followup.ask(campaign, int(request.POST.get("more", "3")))
+    except (FinelabelError, ValueError) as exc:
+        text = exc.message if isinstance(exc, FinelabelError) else "Not a number of answers."
+        messages.error(request, text)
+    else:
+        messages.success(request, f"Follow-up: {report}.")
+    return redirect("dashboard", campaign_id=campaign.pk)

@@ -60,7 +60,7 @@ def test_section_shows_savings_and_the_button_asks_for_more_answers(
     assert f"<strong>{saved}</strong> answers and <strong>${money:,.2f}</strong> saved" in section
     assert 'id="followup-form"' in section
 
-    followup = reverse("dashboard-followup", args=[campaign.pk])
+    followup = reverse("studio-followup", args=[campaign.pk])
     assert owner_client.get(followup).status_code == 405
     response = owner_client.post(followup, {"more": "2"}, follow=True)
     assert response.status_code == 200
